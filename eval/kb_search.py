@@ -1,0 +1,164 @@
+"""`make eval` for the knowledge service: BANKING77 train queries and CLINC150 out-of-scope
+queries sent through the real `/search` endpoint over HTTP.
+
+Reports top-1 accuracy and recall@3 (overall and per topic), how often an `answer` verdict is
+wrong, and the share of out-of-scope queries that get an `answer`. Starts its own kb_service
+unless --url is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from eval.datasets import Example, banking77_train, out_of_scope
+from tools.services import ROOT, run_service
+
+TARGETS = {"top1": 0.85, "answer_wrong": 0.05, "oos_answered": 0.15}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    example: Example
+    verdict: str
+    ranked: list[str]  # article ids, best first
+
+
+def query_all(url: str, examples: list[Example], workers: int = 4) -> list[Outcome]:
+    with httpx.Client(base_url=url, timeout=30) as client:
+
+        def one(example: Example) -> Outcome:
+            response = client.post("/search", json={"query": example.text[:1000], "top_k": 3})
+            response.raise_for_status()
+            body = response.json()
+            return Outcome(example, body["verdict"], [h["article_id"] for h in body["hits"]])
+
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(one, examples))
+
+
+def report(in_scope: list[Outcome], oos: list[Outcome], topic_article: dict[str, str]) -> dict[str, Any]:
+    per_topic: dict[str, Counter[str]] = defaultdict(Counter)
+    confusions: Counter[tuple[str, str]] = Counter()
+    verdicts: Counter[str] = Counter()
+    for o in in_scope:
+        topic = o.example.topic or ""
+        expected = topic_article[topic]
+        c = per_topic[topic]
+        c["n"] += 1
+        top = o.ranked[0] if o.ranked else ""
+        c["top1"] += top == expected
+        c["recall3"] += expected in o.ranked[:3]
+        verdicts[o.verdict] += 1
+        if o.verdict == "answer":
+            c["answered"] += 1
+            c["answered_wrong"] += top != expected
+        if top != expected:
+            confusions[(expected, top)] += 1
+    n = len(in_scope)
+    answered = sum(c["answered"] for c in per_topic.values())
+    wrong = sum(c["answered_wrong"] for c in per_topic.values())
+    oos_verdicts = Counter(o.verdict for o in oos)
+    return {
+        "queries": n,
+        "top1": sum(c["top1"] for c in per_topic.values()) / n,
+        "recall3": sum(c["recall3"] for c in per_topic.values()) / n,
+        "verdicts": {v: verdicts[v] / n for v in ("answer", "clarify", "none")},
+        "answer_wrong": wrong / answered if answered else 0.0,
+        "answer_correct_of_all": (answered - wrong) / n,
+        "oos_queries": len(oos),
+        "oos_verdicts": {v: oos_verdicts[v] / len(oos) for v in ("answer", "clarify", "none")} if oos else {},
+        "oos_answered": oos_verdicts["answer"] / len(oos) if oos else 0.0,
+        "per_topic": {
+            t: {
+                "n": c["n"],
+                "top1": c["top1"] / c["n"],
+                "recall3": c["recall3"] / c["n"],
+                "answered": c["answered"] / c["n"],
+                "answer_wrong": c["answered_wrong"] / c["answered"] if c["answered"] else 0.0,
+            }
+            for t, c in sorted(per_topic.items())
+        },
+        "top_confusions": [
+            {"expected": e, "got": g, "count": k} for (e, g), k in confusions.most_common(25)
+        ],
+    }
+
+
+def render(r: dict[str, Any]) -> str:
+    def ok(name: str, value: float) -> str:
+        target = TARGETS[name]
+        good = value >= target if name == "top1" else value <= target
+        return f"{value:6.1%}  (target {'>=' if name == 'top1' else '<='} {target:.0%}: {'met' if good else 'MISSED'})"
+
+    lines = [
+        f"BANKING77 train queries: {r['queries']}",
+        f"  top-1 accuracy         {ok('top1', r['top1'])}",
+        f"  recall@3               {r['recall3']:6.1%}",
+        "  verdicts               " + ", ".join(f"{k} {v:.1%}" for k, v in r["verdicts"].items()),
+        f"  answer verdicts wrong  {ok('answer_wrong', r['answer_wrong'])}",
+        f"  answered correctly     {r['answer_correct_of_all']:6.1%} of all queries",
+        f"CLINC150 out-of-scope queries: {r['oos_queries']}",
+        f"  given an answer        {ok('oos_answered', r['oos_answered'])}",
+        "  verdicts               " + ", ".join(f"{k} {v:.1%}" for k, v in r["oos_verdicts"].items()),
+        "",
+        "Per topic (worst top-1 first): topic, n, top-1, recall@3, answered, answered wrong",
+    ]
+    worst = sorted(r["per_topic"].items(), key=lambda kv: kv[1]["top1"])
+    for topic, t in worst:
+        lines.append(
+            f"  {topic:50s} {t['n']:4d} {t['top1']:6.1%} {t['recall3']:6.1%} {t['answered']:6.1%} {t['answer_wrong']:6.1%}"
+        )
+    lines.append("")
+    lines.append("Most frequent confusions (expected -> got):")
+    for c in r["top_confusions"][:15]:
+        lines.append(f"  {c['count']:4d}  {c['expected']} -> {c['got']}")
+    return "\n".join(lines)
+
+
+def evaluate(url: str, sample: int | None) -> dict[str, Any]:
+    articles = httpx.get(url + "/articles", timeout=30).json()
+    topic_article = {a["topic"]: a["id"] for a in articles}
+    started = time.perf_counter()
+    in_scope = query_all(url, banking77_train(sample))
+    oos = query_all(url, out_of_scope())
+    result = report(in_scope, oos, topic_article)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", help="an already running kb_service (default: start one)")
+    parser.add_argument("--sample", type=int, default=None, help="stratified sample size (default: all)")
+    parser.add_argument("--out", type=Path, default=ROOT / "var" / "eval" / "kb_search.json")
+    args = parser.parse_args()
+    if args.url:
+        result = evaluate(args.url, args.sample)
+    else:
+        env = {"KB_DATA_DIR": str(ROOT / "var" / "kb"), "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge")}
+        with run_service("kb_service", env=env, port_variable="KB_PORT", log_path=ROOT / "var" / "log" / "eval-kb.log") as kb:
+            result = evaluate(kb.url, args.sample)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    print(render(result))
+    print(f"\nfull report: {args.out}")
+    met = (
+        result["top1"] >= TARGETS["top1"]
+        and result["answer_wrong"] <= TARGETS["answer_wrong"]
+        and result["oos_answered"] <= TARGETS["oos_answered"]
+    )
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

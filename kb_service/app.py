@@ -1,0 +1,141 @@
+"""The FastAPI application: create_app(settings) wires the knowledge base, routes and errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kb_service.config import Settings
+from kb_service.embedder import Embedder, SentenceTransformerEmbedder
+from kb_service.errors import KBError
+from kb_service.knowledge import KnowledgeBase
+from kb_service.revisions import RevisionLog
+from kb_service.routes import articles, health, search
+from kb_service.runtime import Runtime
+from kb_service.search import RankingPolicy
+
+log = logging.getLogger(__name__)
+
+
+def ranking_policy(settings: Settings) -> RankingPolicy:
+    return RankingPolicy(
+        keyword_weight=settings.keyword_weight,
+        keyword_full_score=settings.keyword_full_score,
+        answer_threshold=settings.answer_threshold,
+        answer_margin=settings.answer_margin,
+        clarify_threshold=settings.clarify_threshold,
+    )
+
+
+def load_knowledge_base(settings: Settings, embedder: Embedder | None) -> KnowledgeBase:
+    """The heavy part of start-up: the model, then the index (reused where it still fits)."""
+    embedder = embedder or SentenceTransformerEmbedder(settings.model_path, threads=settings.torch_threads)
+    embedder.warm_up()
+    kb = KnowledgeBase(
+        knowledge_dir=settings.knowledge_dir,
+        data_dir=settings.data_dir,
+        embedder=embedder,
+        policy=ranking_policy(settings),
+        passage_words=settings.passage_words,
+    )
+    kb.open()
+    return kb
+
+
+def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(settings=settings, revisions=RevisionLog(settings.data_dir / "revisions"))
+        app.state.runtime = runtime
+
+        async def load() -> None:
+            try:
+                runtime.kb = await asyncio.to_thread(load_knowledge_base, settings, embedder)
+                runtime.status = "ready"
+            except Exception as e:  # start-up failure is reported by /readyz, not hidden
+                log.exception("knowledge base failed to load")
+                runtime.status, runtime.error = "failed", f"{type(e).__name__}: {e}"
+
+        # Loading runs beside the server so /healthz answers at once and /readyz says when done.
+        task = asyncio.create_task(load())
+        runtime.tasks.add(task)
+        task.add_done_callback(runtime.tasks.discard)
+        yield
+
+    app = FastAPI(
+        title="Kestrel knowledge service",
+        version="1.0.0",
+        summary="Help-centre articles with hybrid (vector + keyword) search and an editing API.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(search.router)
+    app.include_router(articles.router)
+    _install_error_handlers(app)
+    return app
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KBError)
+    async def kb_error(_: Request, exc: KBError) -> JSONResponse:
+        return _error(exc.status_code, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return _error(422, "invalid_request", "; ".join(problems) or "invalid request")
+
+
+class BodySizeLimit:
+    """Refuses request bodies over a limit with 413 before anything reads them whole."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _error(413, "body_too_large", f"request body is larger than {self.max_bytes} bytes")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass

