@@ -35,7 +35,8 @@ from kb_service.search import Evidence, RankingPolicy, ScoredArticle, Verdict, d
 log = logging.getLogger(__name__)
 
 MANIFEST_FORMAT = 1
-CANDIDATE_PASSAGES = 256
+# Passages fetched per query: enough for every plausible article's best few passages.
+CANDIDATE_PASSAGES = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,8 @@ class Hit:
 class SearchResult:
     verdict: Verdict
     hits: list[Hit]
+    encode_ms: float = 0.0
+    rank_ms: float = 0.0
 
 
 @dataclass(slots=True)
@@ -92,6 +95,7 @@ class _Entry:
     passage_ids: list[int]
     content_vectors: Vectors  # summary and body passages, for picking the passage to show
     content_texts: list[str]
+    centroid: Vectors  # normalised mean of the question vectors (all passages if none)
 
 
 class KnowledgeBase:
@@ -117,6 +121,10 @@ class KnowledgeBase:
         self._vectors = VectorIndex(embedder.dimension)
         self._keywords = KeywordIndex()
         self._next_id = 1
+        # Stacked article centroids, rebuilt lazily after any change.
+        self._centroids: Vectors | None = None
+        self._centroid_ids: list[str] = []
+        self.last_sync = SyncReport()
 
     # --- start-up and persistence --------------------------------------------------------
 
@@ -134,6 +142,7 @@ class KnowledgeBase:
         self._restore_saved_index()
         report = self.sync_from_disk()
         report.seconds = time.perf_counter() - started
+        self.last_sync = report
         log.info(
             "knowledge base ready: %d articles, %d passages (%d embedded, %d reused, %d removed) in %.1fs",
             len(self._entries), len(self._passages), len(report.embedded), report.reused,
@@ -171,12 +180,14 @@ class KnowledgeBase:
                 article = Article.model_validate(info["article"])
                 ids = info["passage_ids"]
                 content = [passages[i] for i in ids if passages[i].kind != "question"]
+                questions = [passages[i] for i in ids if passages[i].kind == "question"]
                 entries[article_id] = _Entry(
                     article,
                     info["hash"],
                     ids,
                     vectors.vectors(np.array([p.id for p in content], dtype=np.int64)),
                     [p.text for p in content],
+                    centroid_of(vectors.vectors(np.array([p.id for p in questions or content], dtype=np.int64))),
                 )
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
             log.warning("saved index unreadable (%s); rebuilding", e)
@@ -186,6 +197,7 @@ class KnowledgeBase:
             self._passages = passages
             self._entries = entries
             self._next_id = int(manifest["next_id"])
+            self._centroids = None
             self._keywords = KeywordIndex()
             for entry in entries.values():
                 self._keywords.put(entry.article.id, keyword_fields(entry.article))
@@ -230,6 +242,7 @@ class KnowledgeBase:
             report.reused = len(on_disk) - len(changed)
         self._index_articles(changed)
         report.embedded = [a.id for a in changed]
+        self.last_sync = report
         if changed or report.removed or not self.manifest_path.exists():
             self.save()
         return report
@@ -254,30 +267,38 @@ class KnowledgeBase:
         return entry.article
 
     def search(self, query: str, *, top_k: int, filters: SearchFilters | None = None) -> SearchResult:
+        started = time.perf_counter()
         query_vector = self.embedder.encode([query])
+        encoded = time.perf_counter()
         with self._lock:
             ranked = self._rank(query, query_vector)
             if filters is not None:
                 ranked = [r for r in ranked if filters.admits(self._entries[r.article_id].article)]
             verdict = decide_verdict(ranked, self.policy)
             hits = [self._hit(r, query_vector[0]) for r in ranked[:top_k]]
-        return SearchResult(verdict, hits)
+        done = time.perf_counter()
+        return SearchResult(verdict, hits, (encoded - started) * 1000, (done - encoded) * 1000)
 
     def evidence(self, query: str, query_vector: Vectors) -> Evidence:
         """The raw signals ranking works from: best passage score per article (vector search)
         and BM25 per article (keyword search)."""
         with self._lock:
             if not self._passages:
-                return Evidence({}, 0.0, {})
+                return Evidence({}, 0.0, {}, {})
             scores, ids = self._vectors.search(query_vector, CANDIDATE_PASSAGES)
-            dense: dict[str, float] = {}
+            passages: dict[str, list[float]] = {}
             for score, pid in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
-                if pid < 0:
-                    continue
-                article_id = self._passages[pid].article_id
-                if score > dense.get(article_id, -2.0):
-                    dense[article_id] = score
-            return Evidence(dense, float(scores[0][-1]), dict(self._keywords.scores(query)))
+                if pid >= 0:
+                    passages.setdefault(self._passages[pid].article_id, []).append(score)
+            return Evidence(
+                passages, float(scores[0][-1]), self._centroid_scores(query_vector), dict(self._keywords.scores(query))
+            )
+
+    def _centroid_scores(self, query_vector: Vectors) -> dict[str, float]:
+        if self._centroids is None:
+            self._centroid_ids = list(self._entries)
+            self._centroids = np.vstack([self._entries[a].centroid for a in self._centroid_ids])
+        return dict(zip(self._centroid_ids, (self._centroids @ query_vector[0]).tolist(), strict=True))
 
     def _rank(self, query: str, query_vector: Vectors) -> list[ScoredArticle]:
         return rank(self.evidence(query, query_vector), self.policy)
@@ -324,14 +345,17 @@ class KnowledgeBase:
             for article in articles:
                 rows = by_article[article.id]
                 content = [r for r in rows if pieces[r][1].kind != "question"]
+                questions = [r for r in rows if pieces[r][1].kind == "question"]
                 self._entries[article.id] = _Entry(
                     article,
                     article.content_hash,
                     [int(ids[r]) for r in rows],
                     vectors[content],
                     [pieces[r][1].text for r in content],
+                    centroid_of(vectors[questions or content]),
                 )
                 self._keywords.put(article.id, keyword_fields(article))
+            self._centroids = None
 
     def _drop(self, article_id: str) -> None:
         entry = self._entries.pop(article_id, None)
@@ -341,6 +365,12 @@ class KnowledgeBase:
         for pid in entry.passage_ids:
             self._passages.pop(pid, None)
         self._keywords.remove(article_id)
+        self._centroids = None
+
+
+def centroid_of(vectors: Vectors) -> Vectors:
+    mean = vectors.mean(axis=0)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-9)).astype(np.float32)
 
 
 def keyword_fields(article: Article) -> list[tuple[str, int]]:

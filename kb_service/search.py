@@ -15,6 +15,8 @@ class RankingPolicy:
 
     keyword_weight: float
     keyword_full_score: float
+    centroid_weight: float
+    passages_per_article: int
     answer_threshold: float
     answer_margin: float
     clarify_threshold: float
@@ -22,11 +24,13 @@ class RankingPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """Raw signals for one query: best passage cosine per article from the vector index (the
-    articles it returned), the weakest score it returned, and BM25 per article."""
+    """Raw signals for one query. `passages`: each article's best passage cosines from the
+    vector index, best first (articles it returned); `dense_floor`: the weakest score it
+    returned; `centroid`: cosine to each article's mean question vector; `keyword`: BM25."""
 
-    dense: Mapping[str, float]
+    passages: Mapping[str, list[float]]
     dense_floor: float
+    centroid: Mapping[str, float]
     keyword: Mapping[str, float]
 
 
@@ -35,27 +39,29 @@ class ScoredArticle:
     article_id: str
     score: float
     dense: float
+    centroid: float
     keyword: float
 
 
-def fuse(
-    dense: Mapping[str, float],
-    keyword: Mapping[str, float],
-    *,
-    dense_floor: float,
-    policy: RankingPolicy,
-) -> list[ScoredArticle]:
-    """Articles best first. `keyword` is normalised to [0, 1]; an article the vector
-    search did not return gets `dense_floor` (the weakest passage score it did return)."""
-    ranked = [
-        ScoredArticle(
-            article_id,
-            dense.get(article_id, dense_floor) + policy.keyword_weight * keyword.get(article_id, 0.0),
-            dense.get(article_id, dense_floor),
-            keyword.get(article_id, 0.0),
+def dense_score(scores: list[float], *, top: int, floor: float) -> float:
+    """Mean of an article's `top` best passages: several passages agreeing beat one lucky
+    match. Passages the index did not return count as `floor`."""
+    best = sorted(scores, reverse=True)[:top]
+    best += [floor] * (top - len(best))
+    return sum(best) / top
+
+
+def fuse(evidence: Evidence, keyword: Mapping[str, float], policy: RankingPolicy) -> list[ScoredArticle]:
+    """Articles best first; `keyword` is BM25 already normalised to [0, 1]."""
+    ranked = []
+    for article_id in set(evidence.passages) | set(keyword):
+        dense = dense_score(
+            evidence.passages.get(article_id, []), top=policy.passages_per_article, floor=evidence.dense_floor
         )
-        for article_id in set(dense) | set(keyword)
-    ]
+        centroid = evidence.centroid.get(article_id, 0.0)
+        lexical = keyword.get(article_id, 0.0)
+        score = dense + policy.centroid_weight * centroid + policy.keyword_weight * lexical
+        ranked.append(ScoredArticle(article_id, score, dense, centroid, lexical))
     ranked.sort(key=lambda a: (-a.score, a.article_id))
     return ranked
 
@@ -73,12 +79,7 @@ def normalise_keyword(raw: Mapping[str, float], full_score: float) -> dict[str, 
 
 
 def rank(evidence: Evidence, policy: RankingPolicy) -> list[ScoredArticle]:
-    return fuse(
-        evidence.dense,
-        normalise_keyword(evidence.keyword, policy.keyword_full_score),
-        dense_floor=evidence.dense_floor,
-        policy=policy,
-    )
+    return fuse(evidence, normalise_keyword(evidence.keyword, policy.keyword_full_score), policy)
 
 
 def decide_verdict(ranked: list[ScoredArticle], policy: RankingPolicy) -> Verdict:

@@ -21,6 +21,18 @@ def readyz(request: Request) -> JSONResponse:
     kb = runtime.kb
     if kb is None:
         return JSONResponse(status_code=503, content={"status": runtime.status, "error": runtime.error})
+    sync = kb.last_sync
     return JSONResponse(
-        {"status": "ready", "articles": len(kb), "passages": kb.passage_count, "model": kb.embedder.name}
+        {
+            "status": "ready",
+            "articles": len(kb),
+            "passages": kb.passage_count,
+            "model": kb.embedder.name,
+            "last_sync": {
+                "embedded": len(sync.embedded),
+                "reused": sync.reused,
+                "removed": len(sync.removed),
+                "seconds": round(sync.seconds, 2),
+            },
+        }
     )

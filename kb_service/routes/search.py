@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from kb_service.errors import InvalidQuery
 from kb_service.knowledge import SearchFilters
@@ -18,7 +18,7 @@ router = APIRouter(tags=["search"])
     response_model=SearchResponse,
     responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
 )
-def search(body: SearchRequest, kb: KnowledgeBaseDep, settings: SettingsDep) -> SearchResponse:
+def search(body: SearchRequest, kb: KnowledgeBaseDep, settings: SettingsDep, response: Response) -> SearchResponse:
     query = " ".join(body.query.split())
     if not query:
         raise InvalidQuery("query must not be empty")
@@ -27,6 +27,7 @@ def search(body: SearchRequest, kb: KnowledgeBaseDep, settings: SettingsDep) -> 
     if not 1 <= body.top_k <= settings.max_top_k:
         raise InvalidQuery(f"top_k must be between 1 and {settings.max_top_k}")
     result = kb.search(query, top_k=body.top_k, filters=to_filters(body.filters))
+    response.headers["Server-Timing"] = f"encode;dur={result.encode_ms:.2f}, rank;dur={result.rank_ms:.2f}"
     return SearchResponse(
         verdict=result.verdict,
         hits=[

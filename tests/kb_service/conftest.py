@@ -13,7 +13,13 @@ from tests.kb_service.fakes import FakeEmbedder
 from tests.kb_service.helpers import wait_ready, write_article
 
 POLICY = RankingPolicy(
-    keyword_weight=0.2, keyword_full_score=4.0, answer_threshold=0.6, answer_margin=0.05, clarify_threshold=0.3
+    keyword_weight=0.2,
+    keyword_full_score=4.0,
+    centroid_weight=0.0,
+    passages_per_article=1,
+    answer_threshold=0.6,
+    answer_margin=0.05,
+    clarify_threshold=0.3,
 )
 
 
@@ -52,6 +58,8 @@ def settings(knowledge_dir: Path, tmp_path: Path) -> Settings:
         editor_token="s3cret-token",
         keyword_weight=POLICY.keyword_weight,
         keyword_full_score=POLICY.keyword_full_score,
+        centroid_weight=POLICY.centroid_weight,
+        passages_per_article=POLICY.passages_per_article,
         answer_threshold=POLICY.answer_threshold,
         answer_margin=POLICY.answer_margin,
         clarify_threshold=POLICY.clarify_threshold,

@@ -1,17 +1,30 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from kb_service.keyword import KeywordIndex, tokenize
 from kb_service.search import Evidence, RankingPolicy, ScoredArticle, decide_verdict, normalise_keyword, rank
 
 POLICY = RankingPolicy(
-    keyword_weight=0.5, keyword_full_score=4.0, answer_threshold=0.6, answer_margin=0.1, clarify_threshold=0.4
+    keyword_weight=0.5,
+    keyword_full_score=4.0,
+    centroid_weight=0.0,
+    passages_per_article=1,
+    answer_threshold=0.6,
+    answer_margin=0.1,
+    clarify_threshold=0.4,
 )
 
 
 def scored(*scores: float) -> list[ScoredArticle]:
-    return [ScoredArticle(f"a{i}", s, s, 0.0) for i, s in enumerate(scores)]
+    return [ScoredArticle(f"a{i}", s, s, 0.0, 0.0) for i, s in enumerate(scores)]
+
+
+def evidence(passages: dict[str, list[float]], *, floor: float = 0.1, centroid: dict[str, float] | None = None,
+             keyword: dict[str, float] | None = None) -> Evidence:
+    return Evidence(passages, floor, centroid or {}, keyword or {})
 
 
 @pytest.mark.parametrize(
@@ -30,15 +43,28 @@ def test_verdict(scores: tuple[float, ...], verdict: str) -> None:
 
 
 def test_keyword_evidence_lifts_an_article_past_a_close_vector_rival() -> None:
-    evidence = Evidence(dense={"a": 0.70, "b": 0.72}, dense_floor=0.1, keyword={"a": 8.0, "b": 1.0})
-    ranked = rank(evidence, POLICY)
+    ranked = rank(evidence({"a": [0.70], "b": [0.72]}, keyword={"a": 8.0, "b": 1.0}), POLICY)
     assert [r.article_id for r in ranked] == ["a", "b"]
     assert ranked[0].score == pytest.approx(0.70 + 0.5 * 1.0)
 
 
 def test_articles_found_only_by_keywords_start_from_the_dense_floor() -> None:
-    ranked = rank(Evidence(dense={"a": 0.5}, dense_floor=0.2, keyword={"b": 4.0}), POLICY)
+    ranked = rank(evidence({"a": [0.5]}, floor=0.2, keyword={"b": 4.0}), POLICY)
     assert {r.article_id: r.dense for r in ranked} == {"a": 0.5, "b": 0.2}
+
+
+def test_several_agreeing_passages_beat_one_lucky_match() -> None:
+    policy = replace(POLICY, passages_per_article=3)
+    ranked = rank(evidence({"lucky": [0.80, 0.20], "steady": [0.70, 0.68, 0.66]}, floor=0.1), policy)
+    assert [r.article_id for r in ranked] == ["steady", "lucky"]
+    assert ranked[1].dense == pytest.approx((0.80 + 0.20 + 0.1) / 3)
+
+
+def test_centroid_similarity_adds_to_the_score() -> None:
+    policy = replace(POLICY, centroid_weight=0.5)
+    ranked = rank(evidence({"a": [0.6], "b": [0.62]}, centroid={"a": 0.9, "b": 0.3}), policy)
+    assert ranked[0].article_id == "a"
+    assert ranked[0].score == pytest.approx(0.6 + 0.45)
 
 
 def test_weak_keyword_matches_count_for_little() -> None:

@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks (`make bench`); figures are medians with ratios to a baseline."""
