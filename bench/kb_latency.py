@@ -83,7 +83,9 @@ def main() -> None:
     server_encode_ms: list[float] = []
     env = {"KB_DATA_DIR": str(data_dir), "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge")}
     with (
-        run_service("kb_service", env=env, port_variable="KB_PORT", log_path=ROOT / "var/log/bench-kb.log") as svc,
+        run_service(
+            "kb_service", env=env, port_variable="KB_PORT", log_path=ROOT / "var/log/bench-kb.log"
+        ) as svc,
         LeanClient(svc.url) as client,
     ):
         for q in queries[:20]:  # warm up all three paths
@@ -105,10 +107,12 @@ def main() -> None:
                 t0 = time.perf_counter()
                 headers = client.post("/search", {"query": q, "top_k": 5})
                 http_ms.append((time.perf_counter() - t0) * 1000)
-                timing = dict(
-                    (part.split(";dur=")[0].strip(), float(part.split(";dur=")[1]))
-                    for part in headers["Server-Timing"].split(",")
-                )
+                timing = {
+                    name.strip(): float(value)
+                    for name, _, value in (
+                        part.partition(";dur=") for part in headers["Server-Timing"].split(",")
+                    )
+                }
                 server_encode_ms.append(timing["encode"])
         service_rss = rss_mib(svc.process.pid)
         ready = httpx.get(svc.url + "/readyz").json()
@@ -134,12 +138,18 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2))
     print(f"{result['queries']} queries against {ready['articles']} articles / {ready['passages']} passages")
     print(f"  bare encode (baseline)     median {enc:6.2f} ms   p95 {percentile(encode_ms, 0.95):6.2f} ms")
-    print(f"  KnowledgeBase.search       median {srch:6.2f} ms   p95 {percentile(search_ms, 0.95):6.2f} ms"
-          f"   +{srch - enc:5.2f} ms   x{srch / enc:4.2f}")
-    print(f"  POST /search over HTTP     median {http:6.2f} ms   p95 {percentile(http_ms, 0.95):6.2f} ms"
-          f"   +{http - enc:5.2f} ms   x{http / enc:4.2f}")
-    print(f"  encode inside the service  median {server_enc:6.2f} ms   (Server-Timing); the round trip adds"
-          f" {http - server_enc:5.2f} ms to it")
+    print(
+        f"  KnowledgeBase.search       median {srch:6.2f} ms   p95 {percentile(search_ms, 0.95):6.2f} ms"
+        f"   +{srch - enc:5.2f} ms   x{srch / enc:4.2f}"
+    )
+    print(
+        f"  POST /search over HTTP     median {http:6.2f} ms   p95 {percentile(http_ms, 0.95):6.2f} ms"
+        f"   +{http - enc:5.2f} ms   x{http / enc:4.2f}"
+    )
+    print(
+        f"  encode inside the service  median {server_enc:6.2f} ms   (Server-Timing); the round trip adds"
+        f" {http - server_enc:5.2f} ms to it"
+    )
     print(f"  service resident memory    {service_rss:6.0f} MiB")
     print(f"full report: {args.out}")
 

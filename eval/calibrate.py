@@ -98,7 +98,8 @@ def main() -> None:
         return
     correct, threshold, margin, wrong, oos_rate = max(options)
     print(
-        f"answer: threshold={threshold:.2f} margin={margin:.2f} -> answered correctly {correct:.1%} of queries, "
+        f"answer: threshold={threshold:.2f} margin={margin:.2f} -> answered correctly {correct:.1%} "
+        "of queries, "
         f"{wrong:.1%} of answers wrong, {oos_rate:.1%} of out-of-scope answered"
     )
     # Clarify: keep most in-scope queries out of `none` while sending most out-of-scope there.

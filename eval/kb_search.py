@@ -88,9 +88,7 @@ def report(in_scope: list[Outcome], oos: list[Outcome], topic_article: dict[str,
             }
             for t, c in sorted(per_topic.items())
         },
-        "top_confusions": [
-            {"expected": e, "got": g, "count": k} for (e, g), k in confusions.most_common(25)
-        ],
+        "top_confusions": [{"expected": e, "got": g, "count": k} for (e, g), k in confusions.most_common(25)],
     }
 
 
@@ -98,7 +96,8 @@ def render(r: dict[str, Any]) -> str:
     def ok(name: str, value: float) -> str:
         target = TARGETS[name]
         good = value >= target if name == "top1" else value <= target
-        return f"{value:6.1%}  (target {'>=' if name == 'top1' else '<='} {target:.0%}: {'met' if good else 'MISSED'})"
+        sign = ">=" if name == "top1" else "<="
+        return f"{value:6.1%}  (target {sign} {target:.0%}: {'met' if good else 'MISSED'})"
 
     lines = [
         f"BANKING77 train queries: {r['queries']}",
@@ -116,7 +115,8 @@ def render(r: dict[str, Any]) -> str:
     worst = sorted(r["per_topic"].items(), key=lambda kv: kv[1]["top1"])
     for topic, t in worst:
         lines.append(
-            f"  {topic:50s} {t['n']:4d} {t['top1']:6.1%} {t['recall3']:6.1%} {t['answered']:6.1%} {t['answer_wrong']:6.1%}"
+            f"  {topic:50s} {t['n']:4d} {t['top1']:6.1%} {t['recall3']:6.1%} "
+            f"{t['answered']:6.1%} {t['answer_wrong']:6.1%}"
         )
     lines.append("")
     lines.append("Most frequent confusions (expected -> got):")
@@ -146,7 +146,9 @@ def main() -> int:
         result = evaluate(args.url, args.sample)
     else:
         env = {"KB_DATA_DIR": str(ROOT / "var" / "kb"), "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge")}
-        with run_service("kb_service", env=env, port_variable="KB_PORT", log_path=ROOT / "var" / "log" / "eval-kb.log") as kb:
+        with run_service(
+            "kb_service", env=env, port_variable="KB_PORT", log_path=ROOT / "var" / "log" / "eval-kb.log"
+        ) as kb:
             result = evaluate(kb.url, args.sample)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))

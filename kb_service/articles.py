@@ -80,8 +80,7 @@ def parse_article(text: str, *, source: str = "<text>") -> Article:
 
 def _explain(error: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'article'}: {err['msg']}"
-        for err in error.errors()
+        f"{'.'.join(str(p) for p in err['loc']) or 'article'}: {err['msg']}" for err in error.errors()
     )
 
 

@@ -46,9 +46,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
-        if (
-            self.environment != "development"
-            and self.editor_token.get_secret_value() == PLACEHOLDER_TOKEN
-        ):
+        if self.environment != "development" and self.editor_token.get_secret_value() == PLACEHOLDER_TOKEN:
             raise ValueError("KB_EDITOR_TOKEN must be set to a real secret outside development")
         return self

@@ -32,7 +32,11 @@ def put_article(
     created = article_id not in {a.id for a in kb.articles()}
     kb.put(article)
     revision = revisions.record(
-        article_id, editor=editor, action="put", content_hash=article.content_hash, markdown=render_article(article)
+        article_id,
+        editor=editor,
+        action="put",
+        content_hash=article.content_hash,
+        markdown=render_article(article),
     )
     return article, revision, created
 
@@ -40,5 +44,9 @@ def put_article(
 def delete_article(kb: KnowledgeBase, revisions: RevisionLog, *, article_id: str, editor: str) -> Revision:
     article = kb.delete(article_id)
     return revisions.record(
-        article_id, editor=editor, action="delete", content_hash=article.content_hash, markdown=render_article(article)
+        article_id,
+        editor=editor,
+        action="delete",
+        content_hash=article.content_hash,
+        markdown=render_article(article),
     )

@@ -1,11 +1,11 @@
 """Domain errors of the knowledge service, mapped to HTTP in one place (app.py).
 
-    KBError
-    ├── NotReady            503  model or index still loading
-    ├── ArticleNotFound     404
-    ├── InvalidArticle      422  front matter or body that fails validation
-    ├── InvalidQuery        422
-    └── Unauthorized        401  editing without the editor token
+KBError
+├── NotReady            503  model or index still loading
+├── ArticleNotFound     404
+├── InvalidArticle      422  front matter or body that fails validation
+├── InvalidQuery        422
+└── Unauthorized        401  editing without the editor token
 """
 
 

@@ -36,7 +36,8 @@ class VectorIndex:
 
     def remove(self, ids: Ids) -> None:
         if len(ids):
-            self._index.remove_ids(np.asarray(ids, dtype=np.int64))
+            # The Python wrapper accepts an id array and builds the IDSelector; its stubs say otherwise.
+            self._index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
 
     def search(self, query: Vectors, k: int) -> tuple[npt.NDArray[np.float32], Ids]:
         """Best k passages for each query row: (scores, ids), -1 ids where fewer exist."""

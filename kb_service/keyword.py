@@ -13,15 +13,29 @@ STOP_WORDS = frozenset(
     have having how i i'm if in into is it its just me my myself no of on or our please so some
     than that the their them then there these they this to too was we were what when where which
     who why will with would you your yours hi hello hey thanks thank can't cant dont don't im ive
-    get got""".split()
+    get got""".split()  # noqa: SIM905 - a word list reads better as text
 )
 # Words customers use for the same thing, folded onto one form.
 SYNONYMS = {
-    "atm": "cashmachine", "atms": "cashmachine", "cashpoint": "cashmachine",
-    "check": "cheque", "checks": "cheque", "cheques": "cheque",
-    "topup": "top", "topping": "top", "topped": "top", "reload": "top",
-    "refunded": "refund", "reimburse": "refund", "fees": "fee", "cost": "fee", "costs": "fee",
-    "charged": "charge", "charges": "charge", "pin": "pin", "declined": "decline",
+    "atm": "cashmachine",
+    "atms": "cashmachine",
+    "cashpoint": "cashmachine",
+    "check": "cheque",
+    "checks": "cheque",
+    "cheques": "cheque",
+    "topup": "top",
+    "topping": "top",
+    "topped": "top",
+    "reload": "top",
+    "refunded": "refund",
+    "reimburse": "refund",
+    "fees": "fee",
+    "cost": "fee",
+    "costs": "fee",
+    "charged": "charge",
+    "charges": "charge",
+    "pin": "pin",
+    "declined": "decline",
 }
 
 

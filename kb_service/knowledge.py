@@ -116,6 +116,9 @@ class KnowledgeBase:
         self.policy = policy
         self.passage_words = passage_words
         self._lock = threading.RLock()
+        # Writers (edits, reloads) take turns, so the file on disk and the index always agree;
+        # readers only wait for the short swap under `_lock`, never for an embedding.
+        self._write_lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
         self._passages: dict[int, Passage] = {}
         self._vectors = VectorIndex(embedder.dimension)
@@ -145,8 +148,12 @@ class KnowledgeBase:
         self.last_sync = report
         log.info(
             "knowledge base ready: %d articles, %d passages (%d embedded, %d reused, %d removed) in %.1fs",
-            len(self._entries), len(self._passages), len(report.embedded), report.reused,
-            len(report.removed), report.seconds,
+            len(self._entries),
+            len(self._passages),
+            len(report.embedded),
+            report.reused,
+            len(report.removed),
+            report.seconds,
         )
         return report
 
@@ -169,8 +176,7 @@ class KnowledgeBase:
                 return
             vectors = VectorIndex.load(self.index_path)
             passages = {
-                p["id"]: Passage(p["id"], p["article_id"], p["kind"], p["text"])
-                for p in manifest["passages"]
+                p["id"]: Passage(p["id"], p["article_id"], p["kind"], p["text"]) for p in manifest["passages"]
             }
             if len(vectors) != len(passages) or vectors.dimension != self.embedder.dimension:
                 log.warning("saved index and manifest disagree; rebuilding")
@@ -187,7 +193,9 @@ class KnowledgeBase:
                     ids,
                     vectors.vectors(np.array([p.id for p in content], dtype=np.int64)),
                     [p.text for p in content],
-                    centroid_of(vectors.vectors(np.array([p.id for p in questions or content], dtype=np.int64))),
+                    centroid_of(
+                        vectors.vectors(np.array([p.id for p in questions or content], dtype=np.int64))
+                    ),
                 )
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
             log.warning("saved index unreadable (%s); rebuilding", e)
@@ -229,6 +237,10 @@ class KnowledgeBase:
 
     def sync_from_disk(self) -> SyncReport:
         """Index what changed in the knowledge folder, drop what was deleted, then save."""
+        with self._write_lock:
+            return self._sync_from_disk()
+
+    def _sync_from_disk(self) -> SyncReport:
         on_disk = load_articles(self.knowledge_dir)
         report = SyncReport()
         with self._lock:
@@ -236,7 +248,8 @@ class KnowledgeBase:
                 self._drop(article_id)
                 report.removed.append(article_id)
             changed = [
-                a for a in on_disk.values()
+                a
+                for a in on_disk.values()
                 if a.id not in self._entries or self._entries[a.id].hash != a.content_hash
             ]
             report.reused = len(on_disk) - len(changed)
@@ -291,7 +304,10 @@ class KnowledgeBase:
                 if pid >= 0:
                     passages.setdefault(self._passages[pid].article_id, []).append(score)
             return Evidence(
-                passages, float(scores[0][-1]), self._centroid_scores(query_vector), dict(self._keywords.scores(query))
+                passages,
+                float(scores[0][-1]),
+                self._centroid_scores(query_vector),
+                dict(self._keywords.scores(query)),
             )
 
     def _centroid_scores(self, query_vector: Vectors) -> dict[str, float]:
@@ -312,17 +328,19 @@ class KnowledgeBase:
 
     def put(self, article: Article) -> Article:
         """Create or replace one article: file on disk, both indexes, the saved index."""
-        write_article_file(self.knowledge_dir, article)
-        self._index_articles([article])
-        self.save()
+        with self._write_lock:
+            write_article_file(self.knowledge_dir, article)
+            self._index_articles([article])
+            self.save()
         return article
 
     def delete(self, article_id: str) -> Article:
-        with self._lock:
-            article = self.get(article_id)
-            (self.knowledge_dir / f"{article_id}.md").unlink(missing_ok=True)
-            self._drop(article_id)
-        self.save()
+        with self._write_lock:
+            with self._lock:
+                article = self.get(article_id)
+                (self.knowledge_dir / f"{article_id}.md").unlink(missing_ok=True)
+                self._drop(article_id)
+            self.save()
         return article
 
     def _index_articles(self, articles: Iterable[Article]) -> None:
@@ -369,8 +387,9 @@ class KnowledgeBase:
 
 
 def centroid_of(vectors: Vectors) -> Vectors:
-    mean = vectors.mean(axis=0)
-    return (mean / max(float(np.linalg.norm(mean)), 1e-9)).astype(np.float32)
+    mean: Vectors = vectors.mean(axis=0).astype(np.float32)
+    norm = max(float(np.linalg.norm(mean)), 1e-9)
+    return mean / np.float32(norm)
 
 
 def keyword_fields(article: Article) -> list[tuple[str, int]]:

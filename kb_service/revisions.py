@@ -39,7 +39,13 @@ class RevisionLog:
             return [Revision(**json.loads(line)) for line in f if line.strip()]
 
     def record(
-        self, article_id: str, *, editor: str, action: Literal["put", "delete"], content_hash: str, markdown: str
+        self,
+        article_id: str,
+        *,
+        editor: str,
+        action: Literal["put", "delete"],
+        content_hash: str,
+        markdown: str,
     ) -> Revision:
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)

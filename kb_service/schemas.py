@@ -15,9 +15,13 @@ class _Strict(BaseModel):
 
 
 class SearchFiltersIn(_Strict):
-    topic: str | list[str] | None = Field(None, description="Only articles with this topic (or any of these).")
+    topic: str | list[str] | None = Field(
+        None, description="Only articles with this topic (or any of these)."
+    )
     tags: list[str] | None = Field(None, description="Only articles carrying at least one of these tags.")
-    escalation: list[Escalation] | None = Field(None, description="Only articles with these escalation levels.")
+    escalation: list[Escalation] | None = Field(
+        None, description="Only articles with these escalation levels."
+    )
     exclude_ids: list[str] | None = Field(None, description="Leave these articles out (e.g. already shown).")
 
 

@@ -20,14 +20,18 @@ from kb_service.schemas import (
     RevisionOut,
 )
 
-router = APIRouter(tags=["articles"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+router = APIRouter(
+    tags=["articles"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+)
 
 ArticleId = Annotated[str, Path(max_length=80, description="The article's slug")]
 NewArticleId = Annotated[str, Path(pattern=SLUG, max_length=80, description="A lowercase slug")]
 
 
 @router.get("/articles", response_model=list[ArticleSummary])
-def list_articles(kb: KnowledgeBaseDep, settings: SettingsDep, topic: str | None = None) -> list[ArticleSummary]:
+def list_articles(
+    kb: KnowledgeBaseDep, settings: SettingsDep, topic: str | None = None
+) -> list[ArticleSummary]:
     return [article_summary(settings, a) for a in kb.articles() if topic is None or a.topic == topic]
 
 
@@ -43,6 +47,7 @@ def get_article(article_id: ArticleId, kb: KnowledgeBaseDep, settings: SettingsD
     summary="Create or replace an article (searchable when this returns)",
 )
 def put(
+    *,
     article_id: NewArticleId,
     body: ArticleIn,
     kb: KnowledgeBaseDep,
@@ -57,10 +62,10 @@ def put(
     return article_detail(settings, article)
 
 
-@router.delete(
-    "/articles/{article_id}", status_code=204, responses={401: {"model": ErrorResponse}}
-)
-def delete(article_id: ArticleId, kb: KnowledgeBaseDep, revisions: RevisionsDep, editor: EditorDep) -> Response:
+@router.delete("/articles/{article_id}", status_code=204, responses={401: {"model": ErrorResponse}})
+def delete(
+    article_id: ArticleId, kb: KnowledgeBaseDep, revisions: RevisionsDep, editor: EditorDep
+) -> Response:
     delete_article(kb, revisions, article_id=article_id, editor=editor)
     return Response(status_code=204)
 
@@ -81,4 +86,6 @@ def revisions_of(article_id: ArticleId, revisions: RevisionsDep) -> list[Revisio
 )
 def reload(kb: KnowledgeBaseDep, _editor: EditorDep) -> ReloadReport:
     report = kb.sync_from_disk()
-    return ReloadReport(embedded=report.embedded, removed=report.removed, reused=report.reused, seconds=report.seconds)
+    return ReloadReport(
+        embedded=report.embedded, removed=report.removed, reused=report.reused, seconds=report.seconds
+    )

@@ -18,7 +18,9 @@ router = APIRouter(tags=["search"])
     response_model=SearchResponse,
     responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
 )
-def search(body: SearchRequest, kb: KnowledgeBaseDep, settings: SettingsDep, response: Response) -> SearchResponse:
+def search(
+    body: SearchRequest, kb: KnowledgeBaseDep, settings: SettingsDep, response: Response
+) -> SearchResponse:
     query = " ".join(body.query.split())
     if not query:
         raise InvalidQuery("query must not be empty")

@@ -27,12 +27,32 @@ POLICY = RankingPolicy(
 def knowledge_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "knowledge"
     folder.mkdir()
-    write_article(folder, "card-arrival", "Card delivery", "card_arrival", "Your card arrives by post.",
-                  questions=["where is my card", "card not arrived"])
-    write_article(folder, "pin-blocked", "PIN blocked", "pin_blocked", "Unblock your PIN in the app.",
-                  questions=["my pin is blocked"], escalation="none")
-    write_article(folder, "exchange-rate", "Exchange rates", "exchange_rate", "We use the interbank rate.",
-                  questions=["what exchange rate do you use", "currency rate"], tags=["exchange", "money"])
+    write_article(
+        folder,
+        "card-arrival",
+        "Card delivery",
+        "card_arrival",
+        "Your card arrives by post.",
+        questions=["where is my card", "card not arrived"],
+    )
+    write_article(
+        folder,
+        "pin-blocked",
+        "PIN blocked",
+        "pin_blocked",
+        "Unblock your PIN in the app.",
+        questions=["my pin is blocked"],
+        escalation="none",
+    )
+    write_article(
+        folder,
+        "exchange-rate",
+        "Exchange rates",
+        "exchange_rate",
+        "We use the interbank rate.",
+        questions=["what exchange rate do you use", "currency rate"],
+        tags=["exchange", "money"],
+    )
     return folder
 
 
@@ -44,7 +64,11 @@ def embedder() -> FakeEmbedder:
 @pytest.fixture
 def kb(knowledge_dir: Path, tmp_path: Path, embedder: FakeEmbedder) -> KnowledgeBase:
     base = KnowledgeBase(
-        knowledge_dir=knowledge_dir, data_dir=tmp_path / "data", embedder=embedder, policy=POLICY, passage_words=50
+        knowledge_dir=knowledge_dir,
+        data_dir=tmp_path / "data",
+        embedder=embedder,
+        policy=POLICY,
+        passage_words=50,
     )
     base.open()
     return base

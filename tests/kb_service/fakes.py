@@ -11,10 +11,24 @@ from kb_service.embedder import Vectors
 # Each known word points along one axis; everything else shares the last axis. Texts about
 # the same thing therefore get similar vectors, with no model involved.
 VOCABULARY = {
-    "card": 0, "cards": 0, "arrive": 1, "arrived": 1, "delivery": 1, "post": 1,
-    "pin": 2, "blocked": 2, "exchange": 3, "currency": 3, "rate": 3,
-    "refund": 4, "merchant": 4, "cash": 5, "atm": 5, "machine": 5,
-    "weather": 6, "pizza": 7,
+    "card": 0,
+    "cards": 0,
+    "arrive": 1,
+    "arrived": 1,
+    "delivery": 1,
+    "post": 1,
+    "pin": 2,
+    "blocked": 2,
+    "exchange": 3,
+    "currency": 3,
+    "rate": 3,
+    "refund": 4,
+    "merchant": 4,
+    "cash": 5,
+    "atm": 5,
+    "machine": 5,
+    "weather": 6,
+    "pizza": 7,
 }
 DIMENSION = 9
 

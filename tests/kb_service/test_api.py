@@ -110,7 +110,10 @@ def test_put_makes_an_article_searchable_and_records_history(client: TestClient)
     assert updated.status_code == 200
     assert updated.json()["title"] == "ATM fees"
     history = client.get("/articles/cash-fees/revisions").json()
-    assert [(r["number"], r["editor"], r["action"]) for r in history] == [(1, "alice", "put"), (2, "alice", "put")]
+    assert [(r["number"], r["editor"], r["action"]) for r in history] == [
+        (1, "alice", "put"),
+        (2, "alice", "put"),
+    ]
     assert "title: ATM fees" in history[1]["markdown"]
 
 

@@ -61,15 +61,22 @@ def test_load_skips_broken_files_and_readme(tmp_path: Path) -> None:
     write_article(tmp_path, "good-one", "Good one", "t", "A valid summary here.")
     (tmp_path / "broken.md").write_text("---\nid: [\n---\n")
     (tmp_path / "README.md").write_text("# not an article")
-    write_article(tmp_path, "other-name", "Mismatch", "t", "A valid summary here.").rename(tmp_path / "renamed.md")
+    write_article(tmp_path, "other-name", "Mismatch", "t", "A valid summary here.").rename(
+        tmp_path / "renamed.md"
+    )
     assert list(load_articles(tmp_path)) == ["good-one"]
 
 
 def test_passages_cover_summary_body_chunks_and_questions() -> None:
     body = "\n\n".join(f"Paragraph {i} " + "word " * 30 for i in range(5))
     article = Article(
-        id="a", title="Title", summary="The summary text.", topic="t", updated=dt.date(2026, 1, 1),
-        questions=["q one", "q two"], body=body,
+        id="a",
+        title="Title",
+        summary="The summary text.",
+        topic="t",
+        updated=dt.date(2026, 1, 1),
+        questions=["q one", "q two"],
+        body=body,
     )
     passages = split_passages(article, max_words=70)
     kinds = [p.kind for p in passages]
@@ -84,5 +91,6 @@ def test_passages_cover_summary_body_chunks_and_questions() -> None:
 def test_passage_text_has_no_markdown() -> None:
     article = parse_article(GOOD)
     body = next(p for p in split_passages(article, 100) if p.kind == "body")
-    assert "**" not in body.text and "](" not in body.text and "#" not in body.text
+    for markup in ("**", "](", "#"):
+        assert markup not in body.text
     assert "Open the app." in body.text

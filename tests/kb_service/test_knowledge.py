@@ -17,7 +17,11 @@ from tests.kb_service.helpers import write_article
 def reopen(kb: KnowledgeBase, embedder: FakeEmbedder | None = None) -> tuple[KnowledgeBase, FakeEmbedder]:
     embedder = embedder or FakeEmbedder()
     again = KnowledgeBase(
-        knowledge_dir=kb.knowledge_dir, data_dir=kb.data_dir, embedder=embedder, policy=POLICY, passage_words=50
+        knowledge_dir=kb.knowledge_dir,
+        data_dir=kb.data_dir,
+        embedder=embedder,
+        policy=POLICY,
+        passage_words=50,
     )
     again.open()
     return again, embedder
@@ -79,11 +83,17 @@ def test_manifest_records_model_dimension_and_hashes(kb: KnowledgeBase) -> None:
     assert manifest["articles"]["card-arrival"]["hash"] == kb.get("card-arrival").content_hash
 
 
-def test_put_adds_and_replaces_without_touching_other_articles(kb: KnowledgeBase, embedder: FakeEmbedder) -> None:
+def test_put_adds_and_replaces_without_touching_other_articles(
+    kb: KnowledgeBase, embedder: FakeEmbedder
+) -> None:
     embedder.encoded_texts.clear()
     article = Article(
-        id="cash-fees", title="Cash machine fees", summary="ATM withdrawals are free up to your allowance.",
-        topic="cash_withdrawal_charge", updated=dt.date(2026, 11, 1), questions=["atm cash fee"],
+        id="cash-fees",
+        title="Cash machine fees",
+        summary="ATM withdrawals are free up to your allowance.",
+        topic="cash_withdrawal_charge",
+        updated=dt.date(2026, 11, 1),
+        questions=["atm cash fee"],
         body="Cash machine fees explained.",
     )
     kb.put(article)
@@ -119,9 +129,26 @@ def test_filters(kb: KnowledgeBase) -> None:
 
 def test_an_empty_knowledge_base_answers_none(tmp_path: Path) -> None:
     empty = KnowledgeBase(
-        knowledge_dir=tmp_path / "none", data_dir=tmp_path / "d", embedder=FakeEmbedder(), policy=POLICY,
+        knowledge_dir=tmp_path / "none",
+        data_dir=tmp_path / "d",
+        embedder=FakeEmbedder(),
+        policy=POLICY,
         passage_words=50,
     )
     empty.open()
     result = empty.search("card", top_k=3)
     assert (result.verdict, result.hits) == ("none", [])
+
+
+def test_concurrent_edits_leave_file_and_index_in_agreement(kb: KnowledgeBase) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = kb.get("pin-blocked")
+    versions = [base.model_copy(update={"summary": f"Version {i} of the PIN summary."}) for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(kb.put, versions))
+    on_disk = (kb.knowledge_dir / "pin-blocked.md").read_text()
+    assert kb.get("pin-blocked").summary in on_disk
+    again, _ = reopen(kb)
+    assert again.get("pin-blocked").summary == kb.get("pin-blocked").summary
+    assert again.passage_count == kb.passage_count

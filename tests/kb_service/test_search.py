@@ -22,8 +22,13 @@ def scored(*scores: float) -> list[ScoredArticle]:
     return [ScoredArticle(f"a{i}", s, s, 0.0, 0.0) for i, s in enumerate(scores)]
 
 
-def evidence(passages: dict[str, list[float]], *, floor: float = 0.1, centroid: dict[str, float] | None = None,
-             keyword: dict[str, float] | None = None) -> Evidence:
+def evidence(
+    passages: dict[str, list[float]],
+    *,
+    floor: float = 0.1,
+    centroid: dict[str, float] | None = None,
+    keyword: dict[str, float] | None = None,
+) -> Evidence:
     return Evidence(passages, floor, centroid or {}, keyword or {})
 
 

@@ -48,7 +48,9 @@ def top_id(result: dict[str, object]) -> str:
     return result["hits"][0]["article_id"]  # type: ignore[index,no-any-return]
 
 
-def test_a_question_about_a_new_card_finds_the_arrival_article(first_start: tuple[RunningService, dict]) -> None:
+def test_a_question_about_a_new_card_finds_the_arrival_article(
+    first_start: tuple[RunningService, dict],
+) -> None:
     service, ready = first_start
     assert ready["articles"] == len([p for p in (ROOT / "knowledge").glob("*.md") if p.name != "README.md"])
     result = search(service, "I ordered my new card ten days ago and it still isn't here")
@@ -72,11 +74,11 @@ def test_adding_and_removing_an_article_changes_results(first_start: tuple[Runni
     query = "can I bring my parrot to the branch opening party"
     article = {
         "title": "Pets at Kestrel events",
-        "summary": "Well-behaved pets, parrots included, are welcome at Kestrel community events and branch parties.",
+        "summary": "Well-behaved pets, parrots included, are welcome at Kestrel events and branch parties.",
         "topic": "events",
         "tags": ["events"],
         "questions": ["can I bring my pet to your event", "are parrots allowed at the party"],
-        "body": "Our community events welcome pets.\n\n1. Keep birds in a carrier.\n2. Tell us when you book.",
+        "body": "Our events welcome pets.\n\n1. Keep birds in a carrier.\n2. Tell us when you book.",
     }
     headers = {"Authorization": f"Bearer {TOKEN}"}
     put = httpx.put(service.url + "/articles/pets-at-events", json=article, headers=headers, timeout=30)
@@ -85,7 +87,9 @@ def test_adding_and_removing_an_article_changes_results(first_start: tuple[Runni
     assert top_id(found) == "pets-at-events"
     assert found["verdict"] == "answer"
 
-    assert httpx.delete(service.url + "/articles/pets-at-events", headers=headers, timeout=30).status_code == 204
+    assert (
+        httpx.delete(service.url + "/articles/pets-at-events", headers=headers, timeout=30).status_code == 204
+    )
     assert "pets-at-events" not in [h["article_id"] for h in search(service, query)["hits"]]  # type: ignore[attr-defined]
 
 

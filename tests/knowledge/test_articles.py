@@ -19,13 +19,30 @@ KNOWLEDGE = ROOT / "knowledge"
 EVAL_DIR = Path(os.environ.get("EVAL_DIR", ROOT.parent / "shared" / "eval"))
 ARTICLE_FILES = sorted(p for p in KNOWLEDGE.glob("*.md") if p.name not in SKIPPED_FILES)
 MUST_ESCALATE = {
-    "compromised_card", "lost_or_stolen_card", "lost_or_stolen_phone", "card_payment_not_recognised",
-    "cash_withdrawal_not_recognised", "direct_debit_payment_not_recognised", "transaction_charged_twice",
-    "unable_to_verify_identity", "terminate_account",
+    "compromised_card",
+    "lost_or_stolen_card",
+    "lost_or_stolen_phone",
+    "card_payment_not_recognised",
+    "cash_withdrawal_not_recognised",
+    "direct_debit_payment_not_recognised",
+    "transaction_charged_twice",
+    "unable_to_verify_identity",
+    "terminate_account",
 }
 GENERAL_TOPICS = {
-    "contact", "complaints", "security", "privacy", "fees", "accessibility", "opening_account", "plans",
-    "deposit_protection", "bereavement", "statements", "app_help", "financial_difficulty",
+    "contact",
+    "complaints",
+    "security",
+    "privacy",
+    "fees",
+    "accessibility",
+    "opening_account",
+    "plans",
+    "deposit_protection",
+    "bereavement",
+    "statements",
+    "app_help",
+    "financial_difficulty",
 }
 
 
@@ -56,7 +73,7 @@ def test_every_banking77_topic_has_exactly_one_article() -> None:
 
 def test_general_articles_cover_the_basics() -> None:
     present = {a.topic for a in load_articles(KNOWLEDGE).values()}
-    assert GENERAL_TOPICS <= present
+    assert present >= GENERAL_TOPICS
     assert len(present - set(topics())) >= 10
 
 
@@ -68,18 +85,29 @@ def test_sensitive_topics_always_escalate() -> None:
             pytest.fail(f"{article.id} escalates always but is not a sensitive topic")
 
 
+# Facts that articles quote often, each as (pattern capturing the figure, the figures allowed).
+HOUSE_FACTS = {
+    "UK contactless limit": (
+        r"(?i)contactless (?:limit|payments are limited to)[^.£]{0,10}£([\d,]+)",
+        {"100"},
+    ),
+    "weekend exchange mark-up": (r"(?i)weekend mark-up[^.%]{0,40}?(\d+(?:\.\d+)?)%", {"1", "0.5"}),
+    "cash machine fee above the allowance": (r"(\d+(?:\.\d+)?)%,? \(?minimum £1", {"2"}),
+    "Plus price": (r"(?i)Plus[^.£]{0,20}£(\d+\.\d+) a month", {"3.99"}),
+    "Premium price": (r"(?i)Premium[^.£]{0,20}£(\d+\.\d+) a month", {"7.99"}),
+    "FSCS limit": (r"(?i)FSCS[^.£]{0,60}£([\d,]+)", {"85,000", "1m", "1"}),
+}
+
+
 def test_house_facts_agree_across_articles() -> None:
-    """A few facts that articles quote often must never drift."""
-    wrong = {
-        r"£(?!200|400|800|5\b|5,000|10,000|500\b|1\b|3\.99|7\.99|9\.99|85,000|25,000|3\b|100\b|10\b|1m\b)\d[\d,]*(?:\.\d+)? (?:fee-free|free) (?:cash|ATM)": "ATM allowance",
-        r"(?i)contactless limit (?:is|of) £(?!100)\d+": "contactless limit",
-        r"(?i)(?:three|3) wrong PIN": None,
-    }
+    found = dict.fromkeys(HOUSE_FACTS, 0)
     for article in load_articles(KNOWLEDGE).values():
         text = f"{article.summary}\n{article.body}"
-        for pattern, what in wrong.items():
-            if what is not None:
-                assert not re.search(pattern, text), f"{article.id}: {what} disagrees with the house facts"
+        for fact, (pattern, allowed) in HOUSE_FACTS.items():
+            for figure in re.findall(pattern, text):
+                found[fact] += 1
+                assert figure in allowed, f"{article.id}: {fact} is {figure}, the house facts say {allowed}"
+    assert all(found.values()), f"facts never quoted, so not checked: {found}"
 
 
 def _normalise(text: str) -> str:
