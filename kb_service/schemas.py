@@ -79,15 +79,6 @@ class ArticleIn(_Strict):
     updated: dt.date | None = Field(None, description="Defaults to today.")
 
 
-class RevisionOut(BaseModel):
-    number: int
-    at: str
-    editor: str
-    action: Literal["put", "delete"]
-    content_hash: str
-    markdown: str
-
-
 class ReloadReport(BaseModel):
     embedded: list[str]
     removed: list[str]

@@ -11,6 +11,14 @@ cat <<MSG
   Kestrel support assistant is starting (Ctrl-C stops everything)
   knowledge service   http://localhost:${KB_PORT}        (ready when /readyz answers 200)
   search API docs     http://localhost:${KB_PORT}/docs
+  embedding model     ${KB_MODEL_PATH:-all-MiniLM-L6-v2 as bundled (untuned)}
 
 MSG
-exec .venv/svc/bin/honcho start -f Procfile
+# Ctrl-C is how this is meant to end: honcho stops every service and reports 130, which is success.
+status=0
+.venv/svc/bin/honcho start -f Procfile || status=$?
+if [ "$status" -eq 130 ]; then
+  echo "all services stopped"
+  exit 0
+fi
+exit "$status"

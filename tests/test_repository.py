@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def env_example() -> dict[str, str]:
     pairs = {}
     for line in (ROOT / ".env.example").read_text().splitlines():
-        if line and not line.startswith("#"):
+        if line.strip() and not line.strip().startswith("#"):
             name, _, value = line.partition("=")
             pairs[name.strip()] = value.split("#")[0].strip()
     return pairs

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Response, status
 from kb_service.articles import SLUG
 from kb_service.editing import delete_article, put_article
 from kb_service.errors import ArticleNotFound
+from kb_service.revisions import Revision
 from kb_service.routes.deps import EditorDep, KnowledgeBaseDep, RevisionsDep, SettingsDep
 from kb_service.routes.views import article_detail, article_summary
 from kb_service.schemas import (
@@ -17,7 +18,6 @@ from kb_service.schemas import (
     ArticleSummary,
     ErrorResponse,
     ReloadReport,
-    RevisionOut,
 )
 
 router = APIRouter(
@@ -70,12 +70,12 @@ def delete(
     return Response(status_code=204)
 
 
-@router.get("/articles/{article_id}/revisions", response_model=list[RevisionOut])
-def revisions_of(article_id: ArticleId, revisions: RevisionsDep) -> list[RevisionOut]:
+@router.get("/articles/{article_id}/revisions", response_model=list[Revision])
+def revisions_of(article_id: ArticleId, revisions: RevisionsDep) -> list[Revision]:
     history = revisions.history(article_id)
     if not history:
         raise ArticleNotFound(f"no revisions recorded for {article_id!r}")
-    return [RevisionOut.model_validate(r, from_attributes=True) for r in history]
+    return history
 
 
 @router.post(

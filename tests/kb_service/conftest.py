@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -80,13 +81,7 @@ def settings(knowledge_dir: Path, tmp_path: Path) -> Settings:
         knowledge_dir=knowledge_dir,
         data_dir=tmp_path / "data",
         editor_token="s3cret-token",
-        keyword_weight=POLICY.keyword_weight,
-        keyword_full_score=POLICY.keyword_full_score,
-        centroid_weight=POLICY.centroid_weight,
-        passages_per_article=POLICY.passages_per_article,
-        answer_threshold=POLICY.answer_threshold,
-        answer_margin=POLICY.answer_margin,
-        clarify_threshold=POLICY.clarify_threshold,
+        **asdict(POLICY),
         max_body_bytes=20_000,
     )
 

@@ -152,3 +152,15 @@ def test_concurrent_edits_leave_file_and_index_in_agreement(kb: KnowledgeBase) -
     again, _ = reopen(kb)
     assert again.get("pin-blocked").summary == kb.get("pin-blocked").summary
     assert again.passage_count == kb.passage_count
+
+
+def test_a_filter_finds_its_article_even_when_nearest_passages_miss_it(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kb_service.knowledge as knowledge
+
+    monkeypatch.setattr(knowledge, "CANDIDATE_PASSAGES", 1)  # the vector search returns one passage
+    hits = kb.search(
+        "my card has not arrived", top_k=5, filters=SearchFilters(topics=frozenset({"exchange_rate"}))
+    )
+    assert [h.article.id for h in hits.hits] == ["exchange-rate"]
