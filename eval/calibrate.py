@@ -61,13 +61,12 @@ def main() -> None:
     # The grid runs on every third query to keep it quick; the winner is scored on all.
     grid_idx = list(range(0, n, 3))
     grid_ev, grid_exp = [evidence[i] for i in grid_idx], [expected[i] for i in grid_idx]
-    for per_article, centroid, weight, full in itertools.product(
-        [2, 3, 5, 8], [0.0, 0.25, 0.5], [0.0, 0.1, 0.15, 0.2], [8.0, 12.0, 16.0]
+    for per_article, weight, full in itertools.product(
+        [2, 3, 5, 8], [0.1, 0.2, 0.3, 0.4], [12.0, 16.0, 24.0]
     ):
         policy = replace(
             base,
             passages_per_article=per_article,
-            centroid_weight=centroid,
             keyword_weight=weight,
             keyword_full_score=full,
         )

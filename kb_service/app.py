@@ -28,7 +28,6 @@ def ranking_policy(settings: Settings) -> RankingPolicy:
     return RankingPolicy(
         keyword_weight=settings.keyword_weight,
         keyword_full_score=settings.keyword_full_score,
-        centroid_weight=settings.centroid_weight,
         passages_per_article=settings.passages_per_article,
         answer_threshold=settings.answer_threshold,
         answer_margin=settings.answer_margin,

@@ -36,10 +36,9 @@ class Settings(BaseSettings):
     torch_threads: int = Field(1, ge=1)
 
     # Ranking and verdicts; the defaults come from `make eval` calibration (see README).
-    keyword_weight: float = Field(0.15, ge=0.0)
-    keyword_full_score: float = Field(12.0, gt=0.0)
-    centroid_weight: float = Field(0.5, ge=0.0)
-    passages_per_article: int = Field(2, ge=1, le=20)
+    keyword_weight: float = Field(0.3, ge=0.0)
+    keyword_full_score: float = Field(16.0, gt=0.0)
+    passages_per_article: int = Field(3, ge=1, le=20)
     answer_threshold: float = 0.61
     answer_margin: float = 0.14
     clarify_threshold: float = 0.60

@@ -15,7 +15,6 @@ class RankingPolicy:
 
     keyword_weight: float
     keyword_full_score: float
-    centroid_weight: float
     passages_per_article: int
     answer_threshold: float
     answer_margin: float
@@ -25,12 +24,11 @@ class RankingPolicy:
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """Raw signals for one query. `passages`: each article's best passage cosines from the
-    vector index, best first (articles it returned); `dense_floor`: the weakest score it
-    returned; `centroid`: cosine to each article's mean question vector; `keyword`: BM25."""
+    vector index (the articles it returned); `dense_floor`: the weakest score it returned;
+    `keyword`: BM25 per article."""
 
     passages: Mapping[str, list[float]]
     dense_floor: float
-    centroid: Mapping[str, float]
     keyword: Mapping[str, float]
 
 
@@ -39,7 +37,6 @@ class ScoredArticle:
     article_id: str
     score: float
     dense: float
-    centroid: float
     keyword: float
 
 
@@ -58,10 +55,8 @@ def fuse(evidence: Evidence, keyword: Mapping[str, float], policy: RankingPolicy
         dense = dense_score(
             evidence.passages.get(article_id, []), top=policy.passages_per_article, floor=evidence.dense_floor
         )
-        centroid = evidence.centroid.get(article_id, 0.0)
         lexical = keyword.get(article_id, 0.0)
-        score = dense + policy.centroid_weight * centroid + policy.keyword_weight * lexical
-        ranked.append(ScoredArticle(article_id, score, dense, centroid, lexical))
+        ranked.append(ScoredArticle(article_id, dense + policy.keyword_weight * lexical, dense, lexical))
     ranked.sort(key=lambda a: (-a.score, a.article_id))
     return ranked
 

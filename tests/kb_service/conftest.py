@@ -16,7 +16,6 @@ from tests.kb_service.helpers import wait_ready, write_article
 POLICY = RankingPolicy(
     keyword_weight=0.2,
     keyword_full_score=4.0,
-    centroid_weight=0.0,
     passages_per_article=1,
     answer_threshold=0.6,
     answer_margin=0.05,

@@ -10,7 +10,6 @@ from kb_service.search import Evidence, RankingPolicy, ScoredArticle, decide_ver
 POLICY = RankingPolicy(
     keyword_weight=0.5,
     keyword_full_score=4.0,
-    centroid_weight=0.0,
     passages_per_article=1,
     answer_threshold=0.6,
     answer_margin=0.1,
@@ -19,17 +18,16 @@ POLICY = RankingPolicy(
 
 
 def scored(*scores: float) -> list[ScoredArticle]:
-    return [ScoredArticle(f"a{i}", s, s, 0.0, 0.0) for i, s in enumerate(scores)]
+    return [ScoredArticle(f"a{i}", s, s, 0.0) for i, s in enumerate(scores)]
 
 
 def evidence(
     passages: dict[str, list[float]],
     *,
     floor: float = 0.1,
-    centroid: dict[str, float] | None = None,
     keyword: dict[str, float] | None = None,
 ) -> Evidence:
-    return Evidence(passages, floor, centroid or {}, keyword or {})
+    return Evidence(passages, floor, keyword or {})
 
 
 @pytest.mark.parametrize(
@@ -63,13 +61,6 @@ def test_several_agreeing_passages_beat_one_lucky_match() -> None:
     ranked = rank(evidence({"lucky": [0.80, 0.20], "steady": [0.70, 0.68, 0.66]}, floor=0.1), policy)
     assert [r.article_id for r in ranked] == ["steady", "lucky"]
     assert ranked[1].dense == pytest.approx((0.80 + 0.20 + 0.1) / 3)
-
-
-def test_centroid_similarity_adds_to_the_score() -> None:
-    policy = replace(POLICY, centroid_weight=0.5)
-    ranked = rank(evidence({"a": [0.6], "b": [0.62]}, centroid={"a": 0.9, "b": 0.3}), policy)
-    assert ranked[0].article_id == "a"
-    assert ranked[0].score == pytest.approx(0.6 + 0.45)
 
 
 def test_weak_keyword_matches_count_for_little() -> None:
