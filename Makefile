@@ -13,13 +13,13 @@ PYTEST_ARGS ?=
 TUNED_MODEL := var/model/kestrel-minilm
 export KB_MODEL_PATH ?= $(abspath $(TUNED_MODEL))
 
-.PHONY: help setup model tune run test test-fast lint format eval calibrate bench clean
+.PHONY: help setup model tune bot-model run test test-fast lint format eval calibrate bench clean
 
 help:
 	@echo "make run        set up, then start every service (Ctrl-C stops them)"
 	@echo "make test       set up, then run the whole test suite"
 	@echo "make lint       ruff (lint + format check) and mypy"
-	@echo "make eval       answer quality on labelled data"
+	@echo "make eval       answer quality on labelled data (search, then the whole assistant)"
 	@echo "make bench      speed and memory benchmarks"
 	@echo "make tune       re-tune the embedding model after articles changed"
 
@@ -42,26 +42,37 @@ model: setup
 tune: setup
 	$(SVC_PY) -m kb_service.tuning --out $(TUNED_MODEL) --when stale
 
-run: model
+# The Rasa model, retrained only when bot/ changed (content hash).
+bot-model: setup
+	scripts/train-bot.sh
+
+run: model bot-model
 	@scripts/run.sh
 
-test: model
+test: model bot-model
 	$(SVC_PY) -m pytest $(PYTEST_ARGS)
+	$(RASA_PY) -m pytest tests/actions $(PYTEST_ARGS)
 
 test-fast: setup
 	$(SVC_PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(RASA_PY) -m pytest tests/actions $(PYTEST_ARGS)
 
 lint: $(SVC_OK)
 	$(VENV)/svc/bin/ruff check .
 	$(VENV)/svc/bin/ruff format --check .
 	$(VENV)/svc/bin/mypy
+	$(VENV)/svc/bin/mypy --python-executable $(RASA_PY) --python-version 3.10 --strict --ignore-missing-imports actions
 
 format: $(SVC_OK)
 	$(VENV)/svc/bin/ruff format .
 	$(VENV)/svc/bin/ruff check --fix .
 
-eval: tune
-	$(SVC_PY) -m eval.kb_search
+# Both evaluations always run; the target fails if either misses a target.
+eval: tune bot-model
+	@status=0; \
+	$(SVC_PY) -m eval.kb_search || status=1; \
+	$(SVC_PY) -m eval.assistant || status=1; \
+	exit $$status
 
 calibrate: tune
 	$(SVC_PY) -m eval.calibrate

@@ -33,7 +33,6 @@ class RunningService:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-@contextlib.contextmanager
 def run_service(
     module: str,
     *,
@@ -43,15 +42,36 @@ def run_service(
     python: str = sys.executable,
     ready_path: str = "/readyz",
     timeout: float = 180.0,
-) -> Iterator[RunningService]:
+) -> contextlib.AbstractContextManager[RunningService]:
     """Run `python -m module` with `env` on a free port; yield once `ready_path` answers 200."""
-    port = free_port()
+    return run_command(
+        [python, "-m", module],
+        env=env,
+        port_variable=port_variable,
+        log_path=log_path,
+        ready_path=ready_path,
+        timeout=timeout,
+    )
+
+
+@contextlib.contextmanager
+def run_command(
+    command: list[str],
+    *,
+    env: Mapping[str, str],
+    port_variable: str,
+    log_path: Path,
+    ready_path: str,
+    timeout: float = 180.0,
+    port: int | None = None,
+) -> Iterator[RunningService]:
+    """Run a service command with `env` and its port in `port_variable`; yield once
+    `ready_path` answers 200; stop it (and its children) afterwards."""
+    port = port or free_port()
     full_env = {**os.environ, **env, port_variable: str(port), "PYTHONPATH": str(ROOT)}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [python, "-m", module], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     service = RunningService(f"http://127.0.0.1:{port}", process, log_path)
     try:
         wait_ready(service, ready_path, timeout)

@@ -1,0 +1,105 @@
+"""The escalation policy: every decision to hand a conversation to a person, with its reason.
+
+One module, so the rules can be read, tested and tuned in one place; the thresholds are
+settings (`ACTIONS_*`), not literals in the actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Dict, List, Optional
+
+
+class Reason(str, Enum):
+    CUSTOMER_REQUEST = "customer_request"
+    SENSITIVE_TOPIC = "sensitive_topic"
+    REPEATED_FAILURE = "repeated_failure"
+    DECLINED_ALTERNATIVES = "declined_alternatives"
+    COMPLAINT = "complaint"
+    ABUSE = "abuse"
+
+
+class Signal(str, Enum):
+    """What just happened in the conversation."""
+
+    ASKED_FOR_PERSON = "asked_for_person"
+    SENSITIVE_ARTICLE = "sensitive_article"
+    NO_CONFIDENT_ANSWER = "no_confident_answer"
+    NOT_HELPFUL = "not_helpful"
+    DECLINED_ALTERNATIVES = "declined_alternatives"
+    COMPLAINT = "complaint"
+    ABUSE = "abuse"
+
+
+PRIORITY = {
+    Reason.SENSITIVE_TOPIC: "high",
+    Reason.COMPLAINT: "high",
+    Reason.CUSTOMER_REQUEST: "normal",
+    Reason.REPEATED_FAILURE: "normal",
+    Reason.DECLINED_ALTERNATIVES: "normal",
+    Reason.ABUSE: "low",
+}
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    failures_before_handoff: int = 2
+    abuse_warnings_before_handoff: int = 1
+    # A sensitive article this close to the top hit's score counts as the topic: a wrong
+    # "answer" costs little, a compromised card left with the bot costs a lot.
+    sensitive_margin: float = 0.05
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # "handoff" | "warn" | "continue"
+    reason: Optional[Reason] = None
+
+    @property
+    def handoff(self) -> bool:
+        return self.action == "handoff"
+
+    @property
+    def priority(self) -> str:
+        return PRIORITY[self.reason] if self.reason else "normal"
+
+
+CONTINUE = Decision("continue")
+
+
+# Signals that hand over at once, whatever came before.
+IMMEDIATE = {
+    Signal.ASKED_FOR_PERSON: Reason.CUSTOMER_REQUEST,
+    Signal.SENSITIVE_ARTICLE: Reason.SENSITIVE_TOPIC,
+    Signal.COMPLAINT: Reason.COMPLAINT,
+}
+
+
+def decide(signal: Signal, *, failures: int, abuse: int, policy: EscalationPolicy) -> Decision:
+    """`failures`: failed attempts in a row, this one included; `abuse`: abusive messages since
+    the last reset, this one included."""
+    if signal in IMMEDIATE:
+        return Decision("handoff", IMMEDIATE[signal])
+    if signal is Signal.ABUSE:
+        return Decision("handoff" if abuse > policy.abuse_warnings_before_handoff else "warn", Reason.ABUSE)
+    if failures >= policy.failures_before_handoff:
+        declined = signal is Signal.DECLINED_ALTERNATIVES
+        return Decision("handoff", Reason.DECLINED_ALTERNATIVES if declined else Reason.REPEATED_FAILURE)
+    return CONTINUE
+
+
+def sensitive_hit(
+    verdict: str, hits: List[Dict[str, Any]], policy: EscalationPolicy
+) -> Optional[Dict[str, Any]]:
+    """The `escalation: always` article the customer's message is about, if any: the top hit
+    when the search found something, or one scoring within `sensitive_margin` of it."""
+    if verdict == "none" or not hits:
+        return None
+    top = hits[0]["score"]
+    for hit in hits:
+        if top - hit["score"] > policy.sensitive_margin:
+            break
+        if hit.get("escalation") == "always":
+            return hit
+    return None

@@ -1,0 +1,215 @@
+"""Handing a conversation to a person: the full context the agent needs, sent idempotently to
+the desk, kept in the outbox if the desk is down, and the conversation paused."""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import logging
+import uuid
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import replies
+from actions.conversation import ArticleShown, articles_shown, conversation_state, transcript_of
+from actions.errors import RejectedRequest, ServiceUnavailable
+from actions.escalation import Decision, Reason, Signal, decide
+from actions.services import Services, default_services
+
+log = logging.getLogger(__name__)
+
+REASON_TEXT = {
+    Reason.CUSTOMER_REQUEST: "Customer asked for a person",
+    Reason.SENSITIVE_TOPIC: "Sensitive topic",
+    Reason.REPEATED_FAILURE: "The assistant failed twice in a row",
+    Reason.DECLINED_ALTERNATIVES: "Customer turned down the suggested articles",
+    Reason.COMPLAINT: "Complaint or strong frustration",
+    Reason.ABUSE: "Abusive messages after a warning",
+}
+
+
+def summarise(reason: Reason, trigger: str, shown: List[ArticleShown], first_question: Optional[str]) -> str:
+    """One or two lines an agent reads in five seconds."""
+    parts = [f"{REASON_TEXT[reason]}."]
+    if first_question and first_question != trigger:
+        parts.append(f'First asked: "{first_question[:120]}".')
+    parts.append(f'Last message: "{trigger[:160]}".')
+    answered = [a for a in shown if a.shown_as in ("answer", "safety_steps")]
+    if answered:
+        labels = [f"{a.title or a.article_id} ({a.feedback.replace('_', ' ')})" for a in answered[-3:]]
+        parts.append("Shown: " + "; ".join(labels) + ".")
+    return " ".join(parts)[:600]
+
+
+def build_payload(
+    tracker: Tracker,
+    reason: Reason,
+    priority: str,
+    *,
+    handoff_id: Optional[str] = None,
+    now: Optional[dt.datetime] = None,
+    shown_now: Optional[ArticleShown] = None,
+) -> Dict[str, Any]:
+    """The request body of POST /api/handoffs (docs/contracts/handoff.schema.json).
+    `shown_now`: an article shown in this very turn, which the tracker does not hold yet."""
+    events = tracker.events
+    conversation = transcript_of(events)
+    shown = articles_shown(events) + ([shown_now] if shown_now else [])
+    trigger_event = next((e for e in reversed(events) if e.get("event") == "user"), None)
+    trigger_text = (trigger_event or {}).get("text") or ""
+    first_question = next((t["text"] for t in conversation.turns if t["intent"] not in ("greet", None)), None)
+    metadata = conversation.metadata
+    moment = now or dt.datetime.now(dt.timezone.utc)
+    return {
+        "version": 1,
+        "handoff_id": handoff_id or f"ho_{uuid.uuid4().hex}",
+        "conversation_id": tracker.sender_id,
+        "reason": reason.value,
+        "priority": priority,
+        "summary": summarise(reason, trigger_text, shown, first_question),
+        "trigger": {
+            "text": trigger_text,
+            "at": conversation.turns[-1]["at"]
+            if conversation.turns
+            else moment.isoformat(timespec="seconds"),
+        },
+        "transcript": conversation.messages,
+        "turns": conversation.turns,
+        "articles_shown": [a.as_dict() for a in shown],
+        "customer": {
+            "name": tracker.get_slot("customer_name") or metadata.get("customer_name"),
+            "email": tracker.get_slot("customer_email") or metadata.get("customer_email"),
+            "customer_id": metadata.get("customer_id"),
+        },
+        "metadata": metadata,
+        "requested_at": moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+
+
+async def hand_over(
+    services: Services,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    decision: Decision,
+    *,
+    article: Optional[Dict[str, Any]] = None,
+) -> List[EventType]:
+    """Send the handoff (or keep it in the outbox), tell the customer honestly, pause the bot."""
+    assert decision.reason is not None
+    shown_now = (
+        ArticleShown(article["id"], article["title"], article["url"], "safety_steps")
+        if article is not None
+        else None
+    )
+    payload = build_payload(tracker, decision.reason, decision.priority, shown_now=shown_now)
+    services.worker.ensure_running()
+    result: Optional[Dict[str, Any]]
+    try:
+        result = await services.desk.create_handoff(payload)
+        status = result.get("status", "queued")
+    except (ServiceUnavailable, RejectedRequest) as e:
+        log.warning(
+            "conversation %s: desk unreachable, handoff %s kept in the outbox: %s",
+            tracker.sender_id,
+            payload["handoff_id"],
+            e,
+        )
+        services.outbox.add(payload, str(e), rejected=isinstance(e, RejectedRequest))
+        result, status = None, "pending"
+    custom: Dict[str, Any] = {
+        "kind": "handoff",
+        "reason": decision.reason.value,
+        "handoff_id": payload["handoff_id"],
+        "status": status,
+        "priority": decision.priority,
+    }
+    if result and result.get("queue_position") is not None:
+        custom["queue_position"] = result["queue_position"]
+    if result and result.get("estimated_wait_seconds") is not None:
+        custom["estimated_wait_seconds"] = result["estimated_wait_seconds"]
+    if article is not None:
+        custom.update(article_id=article["id"], title=article["title"], url=article["url"])
+    log.info(
+        "conversation %s: handoff %s (%s, %s)",
+        tracker.sender_id,
+        payload["handoff_id"],
+        decision.reason.value,
+        status,
+    )
+    dispatcher.utter_message(text=replies.handoff_text(result, decision.reason.value), json_message=custom)
+    # Rasa records no action_listen after a pause; without one the rules would not recognise
+    # the customer's next messages (nor the hand-back) once the conversation resumes.
+    return [ConversationPaused(), ActionExecuted("action_listen")]
+
+
+class ServiceAction(Action, abc.ABC):  # type: ignore[misc]  # rasa-sdk ships no type information
+    """An action whose clients come in through the constructor (the SDK builds actions with no
+    arguments, so the defaults are the shared services). Abstract, so the SDK does not
+    register it as an action itself."""
+
+    def __init__(self, services: Optional[Services] = None) -> None:
+        self._services = services
+
+    @property
+    def services(self) -> Services:
+        return self._services or default_services()
+
+    @abc.abstractmethod
+    def name(self) -> str: ...
+
+
+INTENT_SIGNALS = {
+    "request_human": Signal.ASKED_FOR_PERSON,
+    "complain": Signal.COMPLAINT,
+}
+
+
+class ActionHandoff(ServiceAction):
+    """The customer asked for a person, or complained."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        signal = INTENT_SIGNALS.get(intent or "", Signal.ASKED_FOR_PERSON)
+        state = conversation_state(tracker.events)
+        decision = decide(signal, failures=state.failures, abuse=state.abuse, policy=self.services.policy)
+        return await hand_over(self.services, dispatcher, tracker, decision)
+
+
+class ActionHandleAbuse(ServiceAction):
+    """One calm warning, then a person."""
+
+    def name(self) -> str:
+        return "action_handle_abuse"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        state = conversation_state(tracker.events)
+        decision = decide(
+            Signal.ABUSE, failures=state.failures, abuse=state.abuse, policy=self.services.policy
+        )
+        if decision.handoff:
+            return await hand_over(self.services, dispatcher, tracker, decision)
+        dispatcher.utter_message(text=replies.ABUSE_WARNING_TEXT)
+        return []
+
+
+class ActionHandedBack(ServiceAction):
+    """An agent handed the conversation back: the assistant says so and listens again."""
+
+    def name(self) -> str:
+        return "action_handed_back"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(text=replies.HANDED_BACK_TEXT)
+        return []

@@ -1,0 +1,133 @@
+"""The handoff outbox: a request the desk has not accepted yet is kept on disk and retried with
+backoff until it is, so a handoff is never dropped, also across restarts of the action server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from actions.errors import RejectedRequest, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[Dict[str, Any]], Awaitable[Dict[str, Any]]]
+
+
+class Outbox:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(
+                """CREATE TABLE IF NOT EXISTS outbox (
+                    handoff_id TEXT PRIMARY KEY,
+                    payload TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt REAL NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending',
+                    last_error TEXT
+                )"""
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10)
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    def add(self, payload: Dict[str, Any], error: str, *, rejected: bool = False) -> None:
+        """Keep a request: `pending` to retry, or `rejected` (the desk refused it: a bug to
+        look into, never retried blindly)."""
+        with self._lock, self._connect() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO outbox (handoff_id, payload, next_attempt, last_error, state)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    payload["handoff_id"],
+                    json.dumps(payload),
+                    time.time(),
+                    error,
+                    "rejected" if rejected else "pending",
+                ),
+            )
+
+    def pending(self, now: Optional[float] = None) -> List[Dict[str, Any]]:
+        now = time.time() if now is None else now
+        with self._lock, self._connect() as db:
+            rows = db.execute(
+                "SELECT payload FROM outbox WHERE state = 'pending' AND next_attempt <= ?"
+                " ORDER BY next_attempt",
+                (now,),
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def count(self, state: str = "pending") -> int:
+        with self._lock, self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM outbox WHERE state = ?", (state,)).fetchone()[0])
+
+    def delivered(self, handoff_id: str) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("DELETE FROM outbox WHERE handoff_id = ?", (handoff_id,))
+
+    def failed(self, handoff_id: str, error: str, *, permanent: bool = False) -> None:
+        with self._lock, self._connect() as db:
+            row = db.execute("SELECT attempts FROM outbox WHERE handoff_id = ?", (handoff_id,)).fetchone()
+            attempts = (row[0] if row else 0) + 1
+            backoff = min(300.0, 2.0**attempts)
+            db.execute(
+                "UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ?, state = ?"
+                " WHERE handoff_id = ?",
+                (attempts, time.time() + backoff, error, "rejected" if permanent else "pending", handoff_id),
+            )
+
+    async def flush(self, deliver: Deliver) -> int:
+        """Try every due request once; returns how many the desk accepted."""
+        accepted = 0
+        for payload in self.pending():
+            handoff_id = payload["handoff_id"]
+            try:
+                await deliver(payload)
+            except ServiceUnavailable as e:
+                self.failed(handoff_id, str(e))
+            except RejectedRequest as e:
+                log.error("desk rejected handoff %s; kept for inspection: %s", handoff_id, e)
+                self.failed(handoff_id, str(e), permanent=True)
+            else:
+                self.delivered(handoff_id)
+                accepted += 1
+                log.info(
+                    "handoff %s delivered from the outbox (conversation %s)",
+                    handoff_id,
+                    payload["conversation_id"],
+                )
+        return accepted
+
+
+class OutboxWorker:
+    """Retries the outbox in the background of the action server's event loop; started by the
+    first action that needs it (nothing runs at import)."""
+
+    def __init__(self, outbox: Outbox, deliver: Deliver, interval: float) -> None:
+        self.outbox = outbox
+        self._deliver = deliver
+        self._interval = interval
+        self._task: Optional[asyncio.Task[None]] = None
+
+    def ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.outbox.flush(self._deliver)
+            except Exception:  # the worker must outlive any single failure
+                log.exception("outbox flush failed")
+            await asyncio.sleep(self._interval)

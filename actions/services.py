@@ -1,0 +1,44 @@
+"""The clients and stores the actions share, built lazily on first use from the settings."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from actions.clients import DeskClient, KBClient
+from actions.config import ActionsSettings, settings
+from actions.escalation import EscalationPolicy
+from actions.outbox import Outbox, OutboxWorker
+
+
+@dataclass
+class Services:
+    settings: ActionsSettings
+    kb: KBClient
+    desk: DeskClient
+    outbox: Outbox
+    worker: OutboxWorker
+
+    @property
+    def policy(self) -> EscalationPolicy:
+        return EscalationPolicy(
+            failures_before_handoff=self.settings.failures_before_handoff,
+            abuse_warnings_before_handoff=self.settings.abuse_warnings_before_handoff,
+            sensitive_margin=self.settings.sensitive_margin,
+        )
+
+
+def build_services(config: ActionsSettings) -> Services:
+    kb = KBClient(config.kb_url, timeout=config.http_timeout_seconds)
+    desk = DeskClient(
+        config.desk_url, config.desk_service_token.get_secret_value(), timeout=config.http_timeout_seconds
+    )
+    outbox = Outbox(config.outbox_path)
+    return Services(
+        config, kb, desk, outbox, OutboxWorker(outbox, desk.create_handoff, config.outbox_retry_seconds)
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def default_services() -> Services:
+    return build_services(settings())

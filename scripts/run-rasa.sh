@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Start the Rasa server (REST channel + HTTP API) on the trained model, with defaults for the
+# variables endpoints.yml reads.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export RASA_TELEMETRY_ENABLED=false
+: "${RASA_PORT:=5005}"
+: "${ACTIONS_PORT:=5055}"
+export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTIONS_PORT}/webhook}"
+export RASA_TRACKER_DIALECT="${RASA_TRACKER_DIALECT:-sqlite}"
+export RASA_TRACKER_URL="${RASA_TRACKER_URL:-}"
+export RASA_TRACKER_DB="${RASA_TRACKER_DB:-$root/var/rasa/tracker.db}"
+mkdir -p "$root/var/rasa"
+auth=()
+if [ -n "${RASA_AUTH_TOKEN:-}" ]; then auth=(--auth-token "$RASA_AUTH_TOKEN"); fi
+cd bot
+exec ../.venv/rasa/bin/rasa run --enable-api "${auth[@]}" --port "$RASA_PORT" \
+  --model models/kestrel.tar.gz --credentials credentials.yml --endpoints endpoints.yml

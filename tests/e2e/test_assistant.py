@@ -1,0 +1,75 @@
+"""The assistant through the real services: kb_service, the action server and Rasa (trained
+from bot/), talking over HTTP, with Rasa's REST channel as the widget will use it. The desk
+does not exist yet (next issue): its URL points at a closed port, which also proves that a
+handoff survives an unreachable desk."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tools.stack import Stack, assistant_stack
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with assistant_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+def decisions(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m["custom"] for m in messages if "custom" in m]
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+def test_a_real_question_gets_the_article_answer(stack: Stack) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    reply = stack.say(
+        sender, "I ordered a new card ten days ago and it still hasn't come", page="/cards", locale="en-GB"
+    )
+    assert decisions(reply)[0]["kind"] == "answer"
+    assert decisions(reply)[0]["article_id"] == "card-arrival"
+    assert "Did that answer your question?" in texts(reply)
+    assert any(b["payload"] == "/request_human" for m in reply for b in m.get("buttons", []))
+    assert "glad that helped" in texts(stack.say(sender, "yes, that answered it"))
+
+
+def test_a_person_on_request_survives_the_desk_being_down_then_hand_back(stack: Stack) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    reply = stack.say(sender, "I need to talk to a real person please")
+    handoff = decisions(reply)[-1]
+    assert handoff["kind"] == "handoff"
+    assert handoff["reason"] == "customer_request"
+    assert handoff["status"] == "pending"  # the desk is unreachable: kept, not dropped
+    with sqlite3.connect(stack.outbox) as db:
+        rows = db.execute("SELECT handoff_id, payload FROM outbox WHERE state = 'pending'").fetchall()
+    assert handoff["handoff_id"] in {row[0] for row in rows}
+
+    assert stack.say(sender, "hello? anyone there?") == []  # paused: the bot stays silent
+
+    base = f"{stack.rasa}/conversations/{sender}"
+    httpx.post(f"{base}/tracker/events", json=[{"event": "resume"}], timeout=30).raise_for_status()
+    back = httpx.post(f"{base}/trigger_intent", json={"name": "handed_back"}, timeout=60)
+    back.raise_for_status()
+    assert "assistant again" in texts(back.json()["messages"])
+    answer = stack.say(sender, "how long does a transfer to another UK bank take?")
+    assert decisions(answer)[0]["kind"] in {"answer", "clarify"}
+
+
+def test_a_sensitive_topic_gives_safety_steps_then_a_person(stack: Stack) -> None:
+    reply = stack.say(
+        f"e2e-{uuid.uuid4().hex[:8]}", "my wallet was stolen on the train with my kestrel card in it"
+    )
+    assert "Freeze" in texts(reply)
+    handoff = decisions(reply)[-1]
+    assert (handoff["kind"], handoff["reason"]) == ("handoff", "sensitive_topic")

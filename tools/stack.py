@@ -1,0 +1,85 @@
+"""Start the assistant's services together (kb_service, action server, Rasa) as real
+processes, for end-to-end tests and `make eval`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tools.services import ROOT, free_port, run_command, run_service
+
+RASA_PY = str(ROOT / ".venv" / "rasa" / "bin" / "python")
+
+
+@dataclass(frozen=True)
+class Stack:
+    rasa: str
+    kb: str
+    outbox: Path
+    logs: Path
+
+    def say(self, sender: str, text: str, timeout: float = 60, **metadata: Any) -> list[dict[str, Any]]:
+        """One customer message through Rasa's REST channel, as the widget sends it."""
+        body = {"sender": sender, "message": text, "metadata": metadata}
+        response = httpx.post(f"{self.rasa}/webhooks/rest/webhook", json=body, timeout=timeout)
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+
+def train_bot() -> None:
+    subprocess.run(
+        [str(ROOT / "scripts" / "train-bot.sh")],
+        check=True,
+        timeout=1800,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+    )
+
+
+@contextlib.contextmanager
+def assistant_stack(
+    workdir: Path, *, kb_data: Path | None = None, desk_url: str | None = None
+) -> Iterator[Stack]:
+    """kb_service, the action server and Rasa on free ports. Without `desk_url` the desk is a
+    closed port: handoffs then wait in the outbox, as they would while the desk is down."""
+    train_bot()
+    workdir.mkdir(parents=True, exist_ok=True)
+    kb_env = {"KB_DATA_DIR": str(kb_data or workdir / "kb"), "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge")}
+    with contextlib.ExitStack() as services:
+        kb = services.enter_context(
+            run_service("kb_service", env=kb_env, port_variable="KB_PORT", log_path=workdir / "kb.log")
+        )
+        actions_port = free_port()
+        actions_env = {
+            "ACTIONS_KB_URL": kb.url,
+            "ACTIONS_DESK_URL": desk_url or f"http://127.0.0.1:{free_port()}",
+            "ACTIONS_OUTBOX_PATH": str(workdir / "outbox.sqlite3"),
+        }
+        services.enter_context(
+            run_command(
+                [RASA_PY, "-m", "actions"],
+                env=actions_env,
+                port_variable="ACTIONS_PORT",
+                log_path=workdir / "actions.log",
+                ready_path="/health",
+                port=actions_port,
+            )
+        )
+        rasa_env = {"ACTIONS_PORT": str(actions_port), "RASA_TRACKER_DB": str(workdir / "tracker.db")}
+        rasa = services.enter_context(
+            run_command(
+                [str(ROOT / "scripts" / "run-rasa.sh")],
+                env=rasa_env,
+                port_variable="RASA_PORT",
+                log_path=workdir / "rasa.log",
+                ready_path="/status",
+                timeout=300,
+            )
+        )
+        yield Stack(rasa.url, kb.url, workdir / "outbox.sqlite3", workdir)
