@@ -25,7 +25,7 @@ class ActionsSettings(BaseSettings):
     # Escalation policy (actions/escalation.py)
     failures_before_handoff: int = Field(2, ge=1)
     abuse_warnings_before_handoff: int = Field(1, ge=0)
-    sensitive_margin: float = Field(0.05, ge=0)
+    sensitive_margin: float = Field(0.10, ge=0)
 
     # Answers
     follow_up_max_words: int = Field(6, ge=1)

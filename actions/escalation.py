@@ -48,7 +48,7 @@ class EscalationPolicy:
     abuse_warnings_before_handoff: int = 1
     # A sensitive article this close to the top hit's score counts as the topic: a wrong
     # "answer" costs little, a compromised card left with the bot costs a lot.
-    sensitive_margin: float = 0.05
+    sensitive_margin: float = 0.10
 
 
 @dataclass(frozen=True)

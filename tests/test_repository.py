@@ -8,21 +8,13 @@ from pathlib import Path
 import yaml
 
 from kb_service.config import Settings as KBSettings
+from tests.env_example import documented_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def env_example() -> dict[str, str]:
-    pairs = {}
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        if line.strip() and not line.strip().startswith("#"):
-            name, _, value = line.partition("=")
-            pairs[name.strip()] = value.split("#")[0].strip()
-    return pairs
-
-
 def test_every_kb_setting_is_in_env_example_with_its_default() -> None:
-    documented = env_example()
+    documented = documented_settings()
     defaults = KBSettings()
     for name in KBSettings.model_fields:
         key = f"KB_{name.upper()}"
@@ -40,7 +32,7 @@ def test_every_kb_setting_is_in_env_example_with_its_default() -> None:
 
 def test_every_setting_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
-    for key in env_example():
+    for key in documented_settings():
         assert f"`{key}`" in readme, f"{key} is not described in README.md"
 
 

@@ -1,23 +1,12 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from actions.config import ActionsSettings
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def documented() -> dict[str, str]:
-    pairs = {}
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        if line.strip() and not line.strip().startswith("#"):
-            name, _, value = line.partition("=")
-            pairs[name.strip()] = value.split("#")[0].strip()
-    return pairs
+from tests.env_example import documented_settings
 
 
 def test_every_action_setting_is_in_env_example_with_its_default() -> None:
-    env = documented()
+    env = documented_settings()
     defaults = ActionsSettings()
     for name in ActionsSettings.__fields__:
         key = f"ACTIONS_{name.upper()}"
