@@ -10,7 +10,7 @@ if [ -f "$model" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then
   echo "==> Rasa model is up to date ($model)"
   exit 0
 fi
-echo "==> training the Rasa model (bot/ changed; about a minute)"
+echo "==> training the Rasa model (bot/ changed; a few minutes on 2 cores)"
 cd bot
 ../.venv/rasa/bin/rasa data validate --fail-on-warnings --quiet >/dev/null
 ../.venv/rasa/bin/rasa train --fixed-model-name kestrel --out models --quiet
