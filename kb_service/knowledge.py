@@ -140,8 +140,6 @@ class KnowledgeBase:
         started = time.perf_counter()
         self._restore_saved_index()
         report = self.sync_from_disk()
-        report.seconds = time.perf_counter() - started
-        self.last_sync = report
         log.info(
             "knowledge base ready: %d articles, %d passages (%d embedded, %d reused, %d removed) in %.1fs",
             len(self._entries),
@@ -149,7 +147,7 @@ class KnowledgeBase:
             len(report.embedded),
             report.reused,
             len(report.removed),
-            report.seconds,
+            time.perf_counter() - started,
         )
         return report
 
@@ -232,6 +230,7 @@ class KnowledgeBase:
             return self._sync_from_disk()
 
     def _sync_from_disk(self) -> SyncReport:
+        started = time.perf_counter()
         on_disk = load_articles(self.knowledge_dir)
         report = SyncReport()
         with self._lock:
@@ -246,9 +245,10 @@ class KnowledgeBase:
             report.reused = len(on_disk) - len(changed)
         self._index_articles(changed)
         report.embedded = [a.id for a in changed]
-        self.last_sync = report
         if changed or report.removed or not self.manifest_path.exists():
             self.save()
+        report.seconds = time.perf_counter() - started
+        self.last_sync = report
         return report
 
     # --- reading ---------------------------------------------------------------------------
@@ -278,11 +278,11 @@ class KnowledgeBase:
             evidence = self.evidence(query, query_vector)
             if filters is not None:
                 # Every admitted article is ranked, also those the nearest passages missed.
-                admitted = [aid for aid, e in self._entries.items() if filters.admits(e.article)]
+                admitted = {aid for aid, e in self._entries.items() if filters.admits(e.article)}
                 evidence = replace(
                     evidence,
                     passages={aid: evidence.passages.get(aid, []) for aid in admitted},
-                    keyword={aid: v for aid, v in evidence.keyword.items() if aid in set(admitted)},
+                    keyword={aid: v for aid, v in evidence.keyword.items() if aid in admitted},
                 )
             ranked = rank(evidence, self.policy)
             verdict = decide_verdict(ranked, self.policy)

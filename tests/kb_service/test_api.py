@@ -140,6 +140,7 @@ def test_reload_picks_up_files_edited_on_disk(client: TestClient, settings: Sett
     (settings.knowledge_dir / "pin-blocked.md").unlink()
     report = client.post("/admin/reload", headers=EDITOR).json()
     assert report["removed"] == ["pin-blocked"]
+    assert report["seconds"] > 0
     assert client.get("/articles/pin-blocked").status_code == 404
 
 
