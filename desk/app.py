@@ -1,0 +1,91 @@
+"""The FastAPI application: create_app(settings) wires the store, the clients, routes and errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from desk.agents import ensure_configured_agents
+from desk.clients import KBClient, RasaClient
+from desk.config import Settings
+from desk.errors import DeskError
+from desk.hub import Hub
+from desk.limits import BodySizeLimit
+from desk.pages import STATIC_DIR
+from desk.routes import console, handoffs, health, pages, sockets
+from desk.service import Desk
+from desk.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    rasa_transport: httpx.AsyncBaseTransport | None = None,
+    kb_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(settings.database_path)
+        ensure_configured_agents(store, settings.agents)
+        timeout = settings.http_timeout_seconds
+        rasa = RasaClient(
+            settings.rasa_url,
+            auth_token=settings.rasa_auth_token.get_secret_value(),
+            timeout=timeout,
+            transport=rasa_transport,
+        )
+        kb = KBClient(settings.kb_url, timeout=timeout, transport=kb_transport)
+        hub = Hub()
+        app.state.desk = Desk(settings=settings, store=store, hub=hub, rasa=rasa, kb=kb)
+        try:
+            yield
+        finally:
+            hub.close_all()
+            await app.state.desk.aclose()
+            await rasa.aclose()
+            await kb.aclose()
+            store.close()
+
+    app = FastAPI(
+        title="Kestrel support desk",
+        version="1.0.0",
+        summary="The widget's gateway to the assistant, the handoff queue and the agent console.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(handoffs.router)
+    app.include_router(console.router)
+    app.include_router(console.api)
+    app.include_router(sockets.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _install_error_handlers(app)
+    return app
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DeskError)
+    async def desk_error(_: Request, exc: DeskError) -> JSONResponse:
+        return _error(exc.status_code, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return _error(422, "invalid_request", "; ".join(problems) or "invalid request")

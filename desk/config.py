@@ -1,0 +1,77 @@
+"""Settings of the desk, read from DESK_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PLACEHOLDER_SERVICE_TOKEN = "dev-desk-service-token"  # noqa: S105 - refused outside development
+PLACEHOLDER_SECRET = "dev-desk-secret-key"  # noqa: S105 - refused outside development
+DEMO_AGENT = "ana@kestrel.example:Ana Torres:kestrel-demo"
+
+
+class Settings(BaseSettings):
+    """Every knob of the desk; the README lists each with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="DESK_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    public_url: str = "http://localhost:8000"
+
+    database_path: Path = Path("var/desk/desk.sqlite3")
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_auth_token: SecretStr = SecretStr("")
+    kb_url: str = "http://127.0.0.1:8100"
+    http_timeout_seconds: float = Field(10.0, gt=0)
+
+    # The action server's token for POST /api/handoffs (ACTIONS_DESK_SERVICE_TOKEN there).
+    service_token: SecretStr = SecretStr(PLACEHOLDER_SERVICE_TOKEN)
+    # Signs widget conversation tokens and agent sessions.
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    # Agents created at start-up: "email:Full Name:password", comma-separated. Passwords are
+    # stored hashed (scrypt); `python -m desk add-agent` is the other way to create one.
+    agents: Annotated[list[str], NoDecode] = Field(default_factory=lambda: [DEMO_AGENT])
+    session_hours: float = Field(12.0, gt=0)
+    # Page origins allowed to open the widget's WebSocket; "*" allows any.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"]
+    )
+
+    # When a person can answer: outside these hours (or with nobody online) a handoff is a ticket.
+    business_hours: str = "mon-sun 00:00-24:00"
+    timezone: str = "Europe/London"
+    ticket_reply_hours: int = Field(24, ge=1)
+    # Estimated wait per conversation ahead in the queue until there is history to learn from.
+    default_handle_seconds: int = Field(180, ge=10)
+
+    max_message_chars: int = Field(2000, ge=10)
+    max_frame_bytes: int = Field(16_000, ge=1024)
+    max_body_bytes: int = Field(512_000, ge=1024)
+    messages_per_minute: int = Field(30, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_lists(cls, values: dict[str, object]) -> dict[str, object]:
+        for key in ("agents", "allowed_origins"):
+            raw = values.get(key)
+            if isinstance(raw, str):
+                values[key] = [part.strip() for part in raw.split(",") if part.strip()]
+        return values
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment == "development":
+            return self
+        if self.service_token.get_secret_value() == PLACEHOLDER_SERVICE_TOKEN:
+            raise ValueError("DESK_SERVICE_TOKEN must be set to a real secret outside development")
+        if self.secret_key.get_secret_value() == PLACEHOLDER_SECRET:
+            raise ValueError("DESK_SECRET_KEY must be set to a real secret outside development")
+        if DEMO_AGENT in self.agents:
+            raise ValueError("the demo agent is for development only; set DESK_AGENTS")
+        return self

@@ -1,0 +1,61 @@
+"""Domain errors of the desk, mapped to HTTP in one place (app.py).
+
+DeskError
+├── Unauthorized          401  no or bad session / service token
+├── Forbidden             403  a cross-site request
+├── ConversationNotFound  404
+├── HandoffNotFound       404
+├── ArticleNotFound       404
+├── Conflict              409  claimed by another agent, or the wrong state for the action
+├── InvalidInput          422
+└── UpstreamUnavailable   503  Rasa or the knowledge service cannot be reached
+"""
+
+
+class DeskError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthorized(DeskError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(DeskError):
+    status_code = 403
+    code = "forbidden"
+
+
+class ConversationNotFound(DeskError):
+    status_code = 404
+    code = "conversation_not_found"
+
+
+class HandoffNotFound(DeskError):
+    status_code = 404
+    code = "handoff_not_found"
+
+
+class ArticleNotFound(DeskError):
+    status_code = 404
+    code = "article_not_found"
+
+
+class Conflict(DeskError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(DeskError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class UpstreamUnavailable(DeskError):
+    status_code = 503
+    code = "upstream_unavailable"

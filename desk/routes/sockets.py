@@ -1,0 +1,238 @@
+"""The two WebSockets: the widget's conversation (docs/contracts/widget.md) and the agent
+console's live updates (docs/contracts/console.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import TypeAdapter, ValidationError
+
+from desk.errors import DeskError
+from desk.hub import Connection
+from desk.routes.deps import agent_from_cookie, desk_of
+from desk.schemas import (
+    AckFrame,
+    ConsoleFrame,
+    ConsoleTypingFrame,
+    ContactFrame,
+    HandoffRequestFrame,
+    HelloFrame,
+    MessageFrame,
+    TypingFrame,
+    WidgetFrame,
+)
+from desk.service import Desk
+from desk.store import Message
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+HELLO_TIMEOUT_SECONDS = 15
+CLOSE_TOO_BIG = 1009
+CLOSE_POLICY = 1008
+CLOSE_BAD_TOKEN = 4401
+CLOSE_BAD_ORIGIN = 4403
+CLOSE_SIGNED_OUT = 4401
+
+_widget_frames: TypeAdapter[Any] = TypeAdapter(WidgetFrame)
+_console_frames: TypeAdapter[Any] = TypeAdapter(ConsoleFrame)
+
+
+class FrameTooBig(Exception):
+    pass
+
+
+def origin_allowed(websocket: WebSocket, allowed: list[str], public_url: str) -> bool:
+    """Browsers always send Origin on a WebSocket handshake and CORS does not apply, so the
+    desk checks it itself. Clients without an Origin (not browsers) are let through: the
+    conversation token, not the origin, protects a conversation."""
+    origin = websocket.headers.get("origin")
+    if origin is None or "*" in allowed:
+        return True
+    own = "{0.scheme}://{0.netloc}".format(urlsplit(public_url))
+    return origin in allowed or origin == own or urlsplit(origin).netloc == websocket.headers.get("host")
+
+
+async def receive_json(websocket: WebSocket, limit: int) -> Any:
+    text = await websocket.receive_text()
+    if len(text.encode()) > limit:
+        raise FrameTooBig
+    return json.loads(text)
+
+
+@router.websocket("/ws/widget")
+async def widget_socket(websocket: WebSocket) -> None:
+    desk = desk_of(websocket)
+    settings = desk.settings
+    if not origin_allowed(websocket, settings.allowed_origins, settings.public_url):
+        await websocket.close(code=CLOSE_BAD_ORIGIN, reason="origin not allowed")
+        return
+    await websocket.accept()
+    try:
+        raw = await asyncio.wait_for(receive_json(websocket, settings.max_frame_bytes), HELLO_TIMEOUT_SECONDS)
+        hello = HelloFrame.model_validate(raw)
+    except FrameTooBig:
+        await websocket.close(code=CLOSE_TOO_BIG)
+        return
+    except (TimeoutError, ValueError, ValidationError, WebSocketDisconnect):
+        await _close_quietly(websocket, CLOSE_POLICY, "the first frame must be a hello")
+        return
+    opened = desk.open_conversation(hello.token, _clean_metadata(hello.metadata))
+    if opened is None:
+        await websocket.close(code=CLOSE_BAD_TOKEN, reason="unknown conversation token")
+        return
+    conversation, token = opened
+    connection = Connection(websocket)
+    connection.start()
+    connection.send(
+        {
+            "type": "welcome",
+            "conversation_id": conversation.id,
+            "token": token,
+            "state": desk.state_of(conversation),
+        }
+    )
+    desk.hub.join_conversation(conversation.id, connection)
+    for message in desk.history(conversation.id, hello.after):
+        connection.send({"type": "message", "message": message})
+    limiter = RateLimiter(settings.messages_per_minute)
+    try:
+        while True:
+            try:
+                raw = await receive_json(websocket, settings.max_frame_bytes)
+            except FrameTooBig:
+                await websocket.close(code=CLOSE_TOO_BIG)
+                break
+            except ValueError:
+                connection.send(_error("invalid_frame", "frames must be JSON objects"))
+                continue
+            await _handle_widget_frame(desk, conversation.id, connection, raw, limiter)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        desk.hub.leave_conversation(conversation.id, connection)
+        connection.stop()
+        await connection.wait_stopped()
+
+
+async def _handle_widget_frame(
+    desk: Desk, conversation_id: str, connection: Connection, raw: Any, limiter: RateLimiter
+) -> None:
+    try:
+        frame = _widget_frames.validate_python(raw)
+    except ValidationError as e:
+        client_id = raw.get("client_id") if isinstance(raw, dict) else None
+        connection.send(_error("invalid_frame", _first_problem(e), client_id))
+        return
+    try:
+        if isinstance(frame, MessageFrame | HandoffRequestFrame):
+            if not limiter.allow():
+                connection.send(_error("rate_limited", "too many messages; wait a moment", frame.client_id))
+                return
+            stored: Message | None
+            if isinstance(frame, MessageFrame):
+                stored = await desk.customer_message(
+                    conversation_id, frame.text, client_id=frame.client_id, payload=frame.payload
+                )
+            else:
+                stored = await desk.request_person(conversation_id, frame.client_id)
+            if stored is not None:
+                connection.send({"type": "ack", "client_id": frame.client_id, "id": stored.id})
+        elif isinstance(frame, ContactFrame):
+            desk.set_contact(conversation_id, frame.email, frame.name)
+        elif isinstance(frame, AckFrame):
+            desk.customer_seen(conversation_id, frame.id)
+        elif isinstance(frame, TypingFrame):
+            desk.customer_typing(conversation_id, frame.on)
+        else:
+            connection.send({"type": "pong"})
+    except DeskError as e:
+        code = "invalid_email" if isinstance(frame, ContactFrame) else e.code
+        connection.send(_error(code, e.message, getattr(frame, "client_id", None)))
+
+
+@router.websocket("/ws/console")
+async def console_socket(websocket: WebSocket) -> None:
+    desk = desk_of(websocket)
+    if not origin_allowed(websocket, [], desk.settings.public_url):
+        await websocket.close(code=CLOSE_BAD_ORIGIN, reason="origin not allowed")
+        return
+    agent = agent_from_cookie(websocket)
+    if agent is None:
+        await websocket.close(code=CLOSE_SIGNED_OUT, reason="sign in first")
+        return
+    await websocket.accept()
+    connection = Connection(websocket)
+    connection.start()
+    desk.hub.join_console(agent.id, connection)
+    desk.presence_changed()
+    try:
+        while True:
+            try:
+                frame = _console_frames.validate_python(
+                    await receive_json(websocket, desk.settings.max_frame_bytes)
+                )
+            except FrameTooBig:
+                await websocket.close(code=CLOSE_TOO_BIG)
+                break
+            except (ValueError, ValidationError):
+                connection.send(_error("invalid_frame", "unknown frame"))
+                continue
+            if isinstance(frame, ConsoleTypingFrame):
+                desk.agent_typing(frame.conversation_id, agent, frame.on)
+            else:
+                connection.send({"type": "pong"})
+    except WebSocketDisconnect:
+        pass
+    finally:
+        desk.hub.leave_console(agent.id, connection)
+        connection.stop()
+        await connection.wait_stopped()
+        desk.presence_changed()
+
+
+class RateLimiter:
+    """At most `per_minute` events in any sliding minute."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._times: deque[float] = deque()
+
+    def allow(self) -> bool:
+        moment = time.monotonic()
+        while self._times and moment - self._times[0] > 60:
+            self._times.popleft()
+        if len(self._times) >= self.per_minute:
+            return False
+        self._times.append(moment)
+        return True
+
+
+def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Keep what the widget documents, as short strings (it is customer-controlled)."""
+    keys = ("page", "title", "locale", "customer_id", "referrer", "user_agent")
+    return {key: str(metadata[key])[:500] for key in keys if metadata.get(key) is not None}
+
+
+def _error(code: str, message: str, client_id: str | None = None) -> dict[str, Any]:
+    return {"type": "error", "code": code, "message": message, "client_id": client_id}
+
+
+def _first_problem(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+
+
+async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+    try:
+        await websocket.close(code=code, reason=reason)
+    except RuntimeError:
+        log.debug("socket already closed")

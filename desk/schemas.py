@@ -1,0 +1,151 @@
+"""Request bodies and WebSocket frames the desk accepts (docs/contracts/*.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# The handoff contract (docs/contracts/handoff.schema.json, version 1)
+
+
+class Trigger(_Strict):
+    text: str
+    at: datetime
+
+
+class TranscriptLine(_Strict):
+    role: Literal["customer", "bot"]
+    text: str
+    at: datetime
+    buttons: list[dict[str, Any]] | None = None
+    custom: dict[str, Any] | None = None
+
+
+class Turn(_Strict):
+    text: str
+    intent: str | None
+    confidence: float | None = Field(None, ge=0, le=1)
+    at: datetime
+
+
+class ArticleShown(_Strict):
+    article_id: str
+    title: str | None = None
+    url: str | None = None
+    shown_as: Literal["answer", "clarify", "safety_steps"]
+    feedback: Literal["helpful", "not_helpful", "none"]
+
+
+class Customer(_Strict):
+    name: str | None = None
+    email: str | None = None
+    customer_id: str | None = None
+
+
+class HandoffRequest(_Strict):
+    version: Literal[1]
+    handoff_id: str = Field(pattern=r"^ho_[A-Za-z0-9_-]{8,64}$")
+    conversation_id: str = Field(min_length=1, max_length=200)
+    reason: Literal[
+        "customer_request",
+        "sensitive_topic",
+        "repeated_failure",
+        "complaint",
+        "abuse",
+        "declined_alternatives",
+    ]
+    priority: Literal["high", "normal", "low"]
+    summary: str = Field(min_length=1, max_length=600)
+    trigger: Trigger
+    transcript: list[TranscriptLine]
+    turns: list[Turn]
+    articles_shown: list[ArticleShown]
+    customer: Customer
+    metadata: dict[str, Any]
+    requested_at: datetime
+
+
+class HandoffResponse(BaseModel):
+    handoff_id: str
+    status: Literal["queued", "ticket"]
+    queue_position: int | None
+    estimated_wait_seconds: int | None
+
+
+# Console bodies
+
+
+class TextBody(_Strict):
+    text: str = Field(min_length=1)
+
+
+class ArticleBody(_Strict):
+    article_id: str = Field(min_length=1, max_length=200)
+
+
+class ResolveBody(_Strict):
+    outcome: Literal["resolved", "unresolved", "duplicate", "spam"] = "resolved"
+
+
+# Widget frames (client -> desk)
+
+
+class HelloFrame(BaseModel):
+    type: Literal["hello"]
+    token: str | None = Field(None, max_length=400)
+    after: int = Field(0, ge=0)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class MessageFrame(BaseModel):
+    type: Literal["message"]
+    client_id: str = Field(min_length=1, max_length=100)
+    text: str
+    payload: str | None = Field(None, max_length=500)
+
+
+class HandoffRequestFrame(BaseModel):
+    type: Literal["handoff_request"]
+    client_id: str = Field(min_length=1, max_length=100)
+
+
+class ContactFrame(BaseModel):
+    type: Literal["contact"]
+    email: str = Field(max_length=254)
+    name: str | None = Field(None, max_length=200)
+
+
+class AckFrame(BaseModel):
+    type: Literal["ack"]
+    id: int = Field(ge=0)
+
+
+class TypingFrame(BaseModel):
+    type: Literal["typing"]
+    on: bool
+
+
+class PingFrame(BaseModel):
+    type: Literal["ping"]
+
+
+WidgetFrame = Annotated[
+    MessageFrame | HandoffRequestFrame | ContactFrame | AckFrame | TypingFrame | PingFrame,
+    Field(discriminator="type"),
+]
+
+
+class ConsoleTypingFrame(BaseModel):
+    type: Literal["typing"]
+    conversation_id: str
+    on: bool
+
+
+ConsoleFrame = Annotated[ConsoleTypingFrame | PingFrame, Field(discriminator="type")]

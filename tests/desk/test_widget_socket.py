@@ -1,0 +1,166 @@
+"""The widget's WebSocket: hello/welcome, store-then-route, acks, dedupe, resume, errors."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from tests.desk.conftest import FakeAssistant, receive_until
+
+
+def hello(ws, token=None, after=0):
+    ws.send_json({"type": "hello", "token": token, "after": after, "metadata": {"page": "http://shop.example/"}})
+    return receive_until(ws, lambda f: f["type"] == "welcome")
+
+
+def is_message(role):
+    return lambda f: f["type"] == "message" and f["message"]["role"] == role
+
+
+def test_a_message_is_acknowledged_and_answered_by_the_assistant(client: TestClient, assistant: FakeAssistant):
+    with client.websocket_connect("/ws/widget") as ws:
+        welcome = hello(ws)
+        assert welcome["state"]["mode"] == "bot"
+        ws.send_json({"type": "message", "client_id": "c1", "text": "  I lost my card  "})
+        ack = receive_until(ws, lambda f: f["type"] == "ack")
+        reply = receive_until(ws, is_message("bot"))["message"]
+    assert ack["client_id"] == "c1" and ack["id"] > 0
+    assert reply["text"] == "Answer to: I lost my card"
+    assert reply["author"]["name"] == "Kestrel assistant"
+    assert reply["buttons"] == [{"title": "Yes, thanks", "payload": "/affirm"}]
+    assert reply["links"] == [{"title": "Lost card", "url": "http://kb/help/x"}]
+    sent = [body for path, body in assistant.calls if path == "/webhooks/rest/webhook"]
+    assert sent == [{"sender": welcome["conversation_id"], "message": "I lost my card",
+                     "metadata": {"page": "http://shop.example/"}}]
+
+
+def test_a_button_sends_its_payload_and_shows_its_title(client: TestClient, assistant: FakeAssistant):
+    with client.websocket_connect("/ws/widget") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "c1", "text": "Yes, thanks", "payload": "/affirm"})
+        mine = receive_until(ws, is_message("customer"))["message"]
+        receive_until(ws, is_message("bot"))
+    assert mine["text"] == "Yes, thanks"
+    assert assistant.calls[0][1]["message"] == "/affirm"
+
+
+def test_a_resent_message_is_stored_and_routed_once(client: TestClient, assistant: FakeAssistant):
+    with client.websocket_connect("/ws/widget") as ws:
+        welcome = hello(ws)
+        ws.send_json({"type": "message", "client_id": "same", "text": "hello there"})
+        first = receive_until(ws, lambda f: f["type"] == "ack")
+        receive_until(ws, is_message("bot"))
+        ws.send_json({"type": "message", "client_id": "same", "text": "hello there"})
+        second = receive_until(ws, lambda f: f["type"] == "ack")
+    assert first["id"] == second["id"]
+    assert len([c for c in assistant.calls if c[0] == "/webhooks/rest/webhook"]) == 1
+    with client.websocket_connect("/ws/widget") as ws:
+        hello(ws, welcome["token"])
+        history = [receive_until(ws, lambda f: f["type"] == "message")["message"] for _ in range(2)]
+    assert [m["role"] for m in history] == ["customer", "bot"]
+
+
+def test_a_reconnect_replays_only_what_came_after_the_last_id(client: TestClient):
+    with client.websocket_connect("/ws/widget") as ws:
+        welcome = hello(ws)
+        ws.send_json({"type": "message", "client_id": "a", "text": "first question"})
+        first_reply = receive_until(ws, is_message("bot"))["message"]
+        ws.send_json({"type": "message", "client_id": "b", "text": "second question"})
+        receive_until(ws, is_message("bot"))
+    with client.websocket_connect("/ws/widget") as ws:
+        hello(ws, welcome["token"], after=first_reply["id"])
+        replayed = [receive_until(ws, lambda f: f["type"] == "message")["message"]["text"] for _ in range(2)]
+    assert replayed == ["second question", "Answer to: second question"]
+
+
+def test_a_second_tab_sees_the_customers_own_messages(client: TestClient):
+    with client.websocket_connect("/ws/widget") as tab1:
+        welcome = hello(tab1)
+        with client.websocket_connect("/ws/widget") as tab2:
+            hello(tab2, welcome["token"])
+            tab1.send_json({"type": "message", "client_id": "x", "text": "from tab one"})
+            seen = receive_until(tab2, is_message("customer"))["message"]
+            receive_until(tab2, is_message("bot"))
+    assert seen["text"] == "from tab one" and seen["client_id"] == "x"
+
+
+def test_a_forged_token_is_refused_with_4401(client: TestClient):
+    with client.websocket_connect("/ws/widget") as ws:
+        ws.send_json({"type": "hello", "token": "c_abc.not-a-signature", "after": 0, "metadata": {}})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4401
+
+
+def test_a_page_on_another_site_is_refused_with_4403(client: TestClient):
+    with pytest.raises(WebSocketDisconnect) as closed:
+        with client.websocket_connect("/ws/widget", headers={"origin": "http://evil.example"}) as ws:
+            ws.receive_json()
+    assert closed.value.code == 4403
+    with client.websocket_connect("/ws/widget", headers={"origin": "http://shop.example"}) as ws:
+        assert hello(ws)["type"] == "welcome"
+
+
+def test_bad_frames_get_clear_errors_and_lose_nothing(client: TestClient, assistant: FakeAssistant):
+    with client.websocket_connect("/ws/widget") as ws:
+        welcome = hello(ws)
+        ws.send_text("not json")
+        assert receive_until(ws, lambda f: f["type"] == "error")["code"] == "invalid_frame"
+        ws.send_json({"type": "teleport"})
+        assert receive_until(ws, lambda f: f["type"] == "error")["code"] == "invalid_frame"
+        ws.send_json({"type": "message", "client_id": "long", "text": "x" * 2001})
+        too_long = receive_until(ws, lambda f: f["type"] == "error")
+        ws.send_json({"type": "message", "client_id": "ok", "text": "still here"})
+        receive_until(ws, is_message("bot"))
+    assert too_long["code"] == "message_too_long" and too_long["client_id"] == "long"
+    with client.websocket_connect("/ws/widget") as ws:
+        hello(ws, welcome["token"])
+        texts = [receive_until(ws, lambda f: f["type"] == "message")["message"]["text"] for _ in range(2)]
+    assert texts == ["still here", "Answer to: still here"]
+
+
+def test_an_oversized_frame_closes_the_socket(client: TestClient):
+    with client.websocket_connect("/ws/widget") as ws:
+        hello(ws)
+        ws.send_text('{"type": "message", "text": "' + "y" * 20_000 + '"}')
+        with pytest.raises(WebSocketDisconnect) as closed:
+            receive_until(ws, lambda f: False)
+    assert closed.value.code == 1009
+
+
+def test_an_assistant_that_answers_nothing_hands_over_to_a_person(client: TestClient, assistant: FakeAssistant):
+    assistant.silent = True
+    with client.websocket_connect("/ws/widget") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "q", "text": "where is my refund"})
+        state = receive_until(ws, lambda f: f["type"] == "state")["state"]
+        note = receive_until(ws, is_message("system"))["message"]
+    assert len([c for c in assistant.calls if c[0] == "/webhooks/rest/webhook"]) == 2  # one retry
+    assert state["mode"] == "ticket"  # nobody is online in this test
+    assert state["email_needed"] is True
+    assert "passed to our team" in note["text"]
+
+
+def test_an_unreachable_assistant_also_hands_over(client: TestClient, assistant: FakeAssistant):
+    assistant.down = True
+    with client.websocket_connect("/ws/widget") as ws:
+        hello(ws)
+        ws.send_json({"type": "handoff_request", "client_id": "h"})
+        state = receive_until(ws, lambda f: f["type"] == "state")["state"]
+    assert state["mode"] == "ticket"
+    desk = client.app.state.desk  # type: ignore[attr-defined]
+    assert [h.reason for h in desk.store.handoffs(["ticket"])] == ["customer_request"]
+
+
+def test_a_ticket_takes_the_customers_email(client: TestClient):
+    with client.websocket_connect("/ws/widget") as ws:
+        hello(ws)
+        ws.send_json({"type": "handoff_request", "client_id": "h"})
+        receive_until(ws, lambda f: f["type"] == "state" and f["state"]["mode"] == "ticket")
+        ws.send_json({"type": "contact", "email": "not an email"})
+        assert receive_until(ws, lambda f: f["type"] == "error")["code"] == "invalid_email"
+        ws.send_json({"type": "contact", "email": "sam@example.org", "name": "Sam"})
+        state = receive_until(ws, lambda f: f["type"] == "state")["state"]
+    assert state["email_needed"] is False
+    assert state["reply_expected"]
