@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 TUNED_MODEL := var/model/kestrel-minilm
 export KB_MODEL_PATH ?= $(abspath $(TUNED_MODEL))
 
-.PHONY: help setup model tune bot-model run test test-fast lint format eval calibrate bench clean
+.PHONY: help setup system model tune bot-model run test test-fast lint format eval calibrate bench clean
 
 help:
 	@echo "make run        set up, then start every service (Ctrl-C stops them)"
@@ -34,6 +34,10 @@ $(RASA_OK): requirements/rasa.txt scripts/make-venv.sh
 	scripts/make-venv.sh 3.10 $(VENV)/rasa requirements/rasa.txt
 	@touch $@
 
+# System packages the tests need (Debian chromium + chromium-driver, docker-compose).
+system:
+	@scripts/ensure-system-packages.sh
+
 # First set-up tunes the model once (a few minutes on 2 cores); later runs reuse it even after
 # article edits, which are searchable at once anyway. `make tune` refreshes it.
 model: setup
@@ -49,7 +53,7 @@ bot-model: setup
 run: model bot-model
 	@scripts/run.sh
 
-test: model bot-model
+test: model bot-model system
 	$(SVC_PY) -m pytest $(PYTEST_ARGS)
 	$(RASA_PY) -m pytest tests/actions $(PYTEST_ARGS)
 

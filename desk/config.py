@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from desk.hours import parse_hours
 
 PLACEHOLDER_SERVICE_TOKEN = "dev-desk-service-token"  # noqa: S105 - refused outside development
 PLACEHOLDER_SECRET = "dev-desk-secret-key"  # noqa: S105 - refused outside development
@@ -63,6 +66,21 @@ class Settings(BaseSettings):
             if isinstance(raw, str):
                 values[key] = [part.strip() for part in raw.split(",") if part.strip()]
         return values
+
+    @field_validator("business_hours")
+    @classmethod
+    def _valid_hours(cls, value: str) -> str:
+        parse_hours(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown timezone {value!r}; use a name like Europe/London") from e
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

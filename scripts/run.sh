@@ -3,16 +3,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f .env ] && set -a && . ./.env && set +a
-: "${KB_PORT:=8100}" "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}"
-export KB_PORT RASA_PORT ACTIONS_PORT
+: "${KB_PORT:=8100}" "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${DESK_PORT:=8000}"
+export KB_PORT RASA_PORT ACTIONS_PORT DESK_PORT
 export ACTIONS_KB_URL="${ACTIONS_KB_URL:-http://127.0.0.1:${KB_PORT}}"
+export ACTIONS_DESK_URL="${ACTIONS_DESK_URL:-http://127.0.0.1:${DESK_PORT}}"
+export DESK_RASA_URL="${DESK_RASA_URL:-http://127.0.0.1:${RASA_PORT}}"
+export DESK_KB_URL="${DESK_KB_URL:-http://127.0.0.1:${KB_PORT}}"
+export DESK_PUBLIC_URL="${DESK_PUBLIC_URL:-http://localhost:${DESK_PORT}}"
+export KB_PUBLIC_URL="${KB_PUBLIC_URL:-${DESK_PUBLIC_URL}/help}"
+demo_agent=""
+if [ -z "${DESK_AGENTS:-}" ]; then
+  demo_agent="  demo agent          ana@kestrel.example / kestrel-demo   (set DESK_AGENTS for real accounts)"
+fi
 mkdir -p var
 cat <<MSG
 
   Kestrel support assistant is starting (Ctrl-C stops everything)
+  demo page + widget  ${DESK_PUBLIC_URL}/
+  agent console       ${DESK_PUBLIC_URL}/console
+${demo_agent}
+  help centre         ${DESK_PUBLIC_URL}/help/
+  desk API docs       ${DESK_PUBLIC_URL}/docs
   knowledge service   http://localhost:${KB_PORT}        (ready when /readyz answers 200)
   search API docs     http://localhost:${KB_PORT}/docs
-  Rasa assistant      http://localhost:${RASA_PORT}/webhooks/rest/webhook   (ready when /status answers; ~30 s)
+  Rasa assistant      http://localhost:${RASA_PORT}/webhooks/rest/webhook   (ready when /status answers; ~30-60 s)
   action server       http://localhost:${ACTIONS_PORT}/health
   embedding model     ${KB_MODEL_PATH:-all-MiniLM-L6-v2 as bundled (untuned)}
 

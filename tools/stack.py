@@ -1,11 +1,12 @@
-"""Start the assistant's services together (kb_service, action server, Rasa) as real
-processes, for end-to-end tests and `make eval`."""
+"""Start the services together (kb_service, action server, Rasa and, when asked, the desk) as
+real processes on free ports, for end-to-end tests and `make eval`."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ class Stack:
     kb: str
     outbox: Path
     logs: Path
+    desk: str | None = None
 
     def say(self, sender: str, text: str, timeout: float = 60, **metadata: Any) -> list[dict[str, Any]]:
         """One customer message through Rasa's REST channel, as the widget sends it."""
@@ -44,21 +46,50 @@ def train_bot() -> None:
 
 @contextlib.contextmanager
 def assistant_stack(
-    workdir: Path, *, kb_data: Path | None = None, desk_url: str | None = None
+    workdir: Path,
+    *,
+    kb_data: Path | None = None,
+    with_desk: bool = False,
+    desk_env: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
-    """kb_service, the action server and Rasa on free ports. Without `desk_url` the desk is a
-    closed port: handoffs then wait in the outbox, as they would while the desk is down."""
+    """kb_service, the action server and Rasa on free ports, and the desk `with_desk`. Without
+    the desk its URL is a closed port: handoffs then wait in the outbox, as they would while the
+    desk is down."""
     train_bot()
     workdir.mkdir(parents=True, exist_ok=True)
-    kb_env = {"KB_DATA_DIR": str(kb_data or workdir / "kb"), "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge")}
+    desk_port, rasa_port = free_port(), free_port()
+    desk_url = f"http://127.0.0.1:{desk_port}"
+    kb_env = {
+        "KB_DATA_DIR": str(kb_data or workdir / "kb"),
+        "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+        "KB_PUBLIC_URL": f"{desk_url}/help",
+    }
     with contextlib.ExitStack() as services:
         kb = services.enter_context(
             run_service("kb_service", env=kb_env, port_variable="KB_PORT", log_path=workdir / "kb.log")
         )
+        if with_desk:
+            env = {
+                "DESK_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+                "DESK_KB_URL": kb.url,
+                "DESK_DATABASE_PATH": str(workdir / "desk.sqlite3"),
+                "DESK_PUBLIC_URL": desk_url,
+                **(desk_env or {}),
+            }
+            services.enter_context(
+                run_command(
+                    [sys.executable, "-m", "desk"],
+                    env=env,
+                    port_variable="DESK_PORT",
+                    log_path=workdir / "desk.log",
+                    ready_path="/readyz",
+                    port=desk_port,
+                )
+            )
         actions_port = free_port()
         actions_env = {
             "ACTIONS_KB_URL": kb.url,
-            "ACTIONS_DESK_URL": desk_url or f"http://127.0.0.1:{free_port()}",
+            "ACTIONS_DESK_URL": desk_url,
             "ACTIONS_OUTBOX_PATH": str(workdir / "outbox.sqlite3"),
         }
         services.enter_context(
@@ -80,6 +111,7 @@ def assistant_stack(
                 log_path=workdir / "rasa.log",
                 ready_path="/status",
                 timeout=300,
+                port=rasa_port,
             )
         )
-        yield Stack(rasa.url, kb.url, workdir / "outbox.sqlite3", workdir)
+        yield Stack(rasa.url, kb.url, workdir / "outbox.sqlite3", workdir, desk_url if with_desk else None)

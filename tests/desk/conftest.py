@@ -42,13 +42,15 @@ class FakeAssistant:
             return httpx.Response(200, json={"events": []})
         if request.url.path.endswith("/trigger_intent"):
             text = "Hi, it's the Kestrel assistant again."
-            return httpx.Response(200, json={"tracker": {}, "messages": [{"recipient_id": "x", "text": text}]})
+            return httpx.Response(
+                200, json={"tracker": {}, "messages": [{"recipient_id": "x", "text": text}]}
+            )
         return httpx.Response(404, json={})
 
     def _reply(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         sender, message = body["sender"], body["message"]
         if message == "/request_human":
-            response, _ = self.app.state.desk.accept_handoff(handoff_request(sender))
+            _response, _ = self.app.state.desk.accept_handoff(handoff_request(sender))
             return [{"recipient_id": sender, "text": "I'm connecting you with a member of our team."}]
         return [
             {
@@ -56,7 +58,10 @@ class FakeAssistant:
                 "text": f"Answer to: {message}",
                 "buttons": [{"title": "Yes, thanks", "payload": "/affirm"}],
             },
-            {"recipient_id": sender, "custom": {"kind": "answer", "title": "Lost card", "url": "http://kb/help/x"}},
+            {
+                "recipient_id": sender,
+                "custom": {"kind": "answer", "title": "Lost card", "url": "http://kb/help/x"},
+            },
         ]
 
 
@@ -70,7 +75,14 @@ def handoff_request(conversation_id: str, handoff_id: str | None = None, **overr
         "summary": "The customer asked for a person about a card payment.",
         "trigger": {"text": "person please", "at": "2026-11-22T10:00:00Z"},
         "transcript": [{"role": "customer", "text": "person please", "at": "2026-11-22T10:00:00Z"}],
-        "turns": [{"text": "person please", "intent": "request_human", "confidence": 0.97, "at": "2026-11-22T10:00:00Z"}],
+        "turns": [
+            {
+                "text": "person please",
+                "intent": "request_human",
+                "confidence": 0.97,
+                "at": "2026-11-22T10:00:00Z",
+            }
+        ],
         "articles_shown": [{"article_id": "lost-card", "shown_as": "answer", "feedback": "not_helpful"}],
         "customer": {"name": "Sam", "email": None},
         "metadata": {"page": "http://localhost:8000/"},
@@ -82,12 +94,23 @@ def handoff_request(conversation_id: str, handoff_id: str | None = None, **overr
 
 def kb_handler(request: httpx.Request) -> httpx.Response:
     if request.url.path == "/articles/lost-card":
-        article = {"id": "lost-card", "title": "Lost or stolen card", "summary": "Freeze it in the app.",
-                   "url": "http://localhost:8000/help/lost-card", "body": "1. Open the app", "topic": "lost"}
+        article = {
+            "id": "lost-card",
+            "title": "Lost or stolen card",
+            "summary": "Freeze it in the app.",
+            "url": "http://localhost:8000/help/lost-card",
+            "body": "1. Open the app",
+            "topic": "lost",
+        }
         return httpx.Response(200, json=article)
     if request.url.path == "/search":
-        hit = {"article_id": "lost-card", "title": "Lost or stolen card", "summary": "Freeze it.",
-               "url": "http://localhost:8000/help/lost-card", "score": 0.8}
+        hit = {
+            "article_id": "lost-card",
+            "title": "Lost or stolen card",
+            "summary": "Freeze it.",
+            "url": "http://localhost:8000/help/lost-card",
+            "score": 0.8,
+        }
         return httpx.Response(200, json={"verdict": "answer", "hits": [hit]})
     return httpx.Response(404, json={"error": {"code": "article_not_found", "message": "no"}})
 
@@ -109,7 +132,9 @@ def assistant() -> FakeAssistant:
 @pytest.fixture
 def client(settings: Settings, assistant: FakeAssistant) -> Iterator[TestClient]:
     app = create_app(
-        settings, rasa_transport=httpx.MockTransport(assistant.handle), kb_transport=httpx.MockTransport(kb_handler)
+        settings,
+        rasa_transport=httpx.MockTransport(assistant.handle),
+        kb_transport=httpx.MockTransport(kb_handler),
     )
     assistant.app = app
     with TestClient(app) as test_client:
@@ -119,8 +144,10 @@ def client(settings: Settings, assistant: FakeAssistant) -> Iterator[TestClient]
 def sign_in(client: TestClient, who: tuple[str, str, str] = AGENT) -> dict[str, str]:
     """Sign in and return the cookie header to use (the client keeps one jar per test)."""
     response = client.post(
-        "/console/login", content=f"email={who[0]}&password={who[2]}",
-        headers={"content-type": "application/x-www-form-urlencoded"}, follow_redirects=False,
+        "/console/login",
+        content=f"email={who[0]}&password={who[2]}",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
     )
     assert response.status_code == 303, response.text
     client.cookies.clear()

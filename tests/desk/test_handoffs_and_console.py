@@ -10,7 +10,15 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from desk.schemas import HandoffRequest
-from tests.desk.conftest import AGENT, CONSOLE, OTHER_AGENT, FakeAssistant, handoff_request, receive_until, sign_in
+from tests.desk.conftest import (
+    AGENT,
+    CONSOLE,
+    OTHER_AGENT,
+    FakeAssistant,
+    handoff_request,
+    receive_until,
+    sign_in,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = {"Authorization": "Bearer dev-desk-service-token"}
@@ -28,7 +36,8 @@ def test_handoffs_need_the_service_token(client: TestClient):
     body = handoff_request("c_one_conversation")
     assert client.post("/api/handoffs", json=body).status_code == 401
     wrong = client.post("/api/handoffs", json=body, headers={"Authorization": "Bearer nope"})
-    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+    assert wrong.status_code == 401
+    assert wrong.json()["error"]["code"] == "unauthorized"
 
 
 def test_a_malformed_handoff_is_refused_with_the_field_named(client: TestClient):
@@ -57,7 +66,8 @@ def test_with_an_agent_online_handoffs_queue_by_priority_then_wait(client: TestC
             made.append(client.post("/api/handoffs", json=body, headers=SERVICE).json())
         new = receive_until(console, lambda f: f["type"] == "handoff_new")
     assert all(r["status"] == "queued" for r in made)
-    assert made[0]["queue_position"] == 1 and made[0]["estimated_wait_seconds"] == 180
+    assert made[0]["queue_position"] == 1
+    assert made[0]["estimated_wait_seconds"] == 180
     assert new["summary"]["handoff_id"] == "ho_queue_0000"
     queue = client.get("/api/console/queue", headers=cookie).json()
     order = [s["handoff_id"] for s in queue["queued"]]
@@ -68,7 +78,8 @@ def test_with_an_agent_online_handoffs_queue_by_priority_then_wait(client: TestC
 def test_sign_in_needs_the_right_password(client: TestClient):
     form = {"content-type": "application/x-www-form-urlencoded"}
     wrong = client.post("/console/login", content=f"email={AGENT[0]}&password=guess", headers=form)
-    assert wrong.status_code == 401 and "Wrong email or password" in wrong.text
+    assert wrong.status_code == 401
+    assert "Wrong email or password" in wrong.text
     assert client.get("/api/console/queue").status_code == 401
     assert client.get("/console", follow_redirects=False).headers["location"] == "/console/login"
     cookie = sign_in(client)
@@ -79,12 +90,15 @@ def test_sign_in_needs_the_right_password(client: TestClient):
 
 def test_passwords_are_stored_hashed(client: TestClient):
     agent = client.app.state.desk.store.agent_by_email(AGENT[0])  # type: ignore[attr-defined]
-    assert AGENT[2] not in agent.password_hash and agent.password_hash.startswith("scrypt$")
+    assert AGENT[2] not in agent.password_hash
+    assert agent.password_hash.startswith("scrypt$")
 
 
 def test_changes_need_the_console_header(client: TestClient):
     cookie = sign_in(client)
-    client.post("/api/handoffs", json=handoff_request("c_conv_x", handoff_id="ho_header_001"), headers=SERVICE)
+    client.post(
+        "/api/handoffs", json=handoff_request("c_conv_x", handoff_id="ho_header_001"), headers=SERVICE
+    )
     refused = client.post("/api/console/conversations/c_conv_x/claim", headers=cookie)
     assert refused.status_code == 403
 
@@ -92,7 +106,8 @@ def test_changes_need_the_console_header(client: TestClient):
 def test_unknown_conversations_are_404(client: TestClient):
     cookie = sign_in(client)
     response = client.get("/api/console/conversations/c_nope", headers=cookie)
-    assert response.status_code == 404 and response.json()["error"]["code"] == "conversation_not_found"
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "conversation_not_found"
 
 
 def start_conversation_with_handoff(client: TestClient, console) -> tuple[object, dict]:
@@ -115,23 +130,38 @@ def test_an_agent_claims_replies_notes_and_resolves(client: TestClient):
         assert context["handoff"]["turns"][0]["intent"] == "request_human"
 
         claimed = client.post(f"/api/console/conversations/{cid}/claim", headers=cookie).json()
-        assert claimed["status"] == "assigned" and claimed["agent"]["name"] == AGENT[1]
+        assert claimed["status"] == "assigned"
+        assert claimed["agent"]["name"] == AGENT[1]
         state = receive_until(widget, lambda f: f["type"] == "state" and f["state"]["mode"] == "agent")
         assert state["state"]["agent"] == {"name": AGENT[1]}
 
         client.post(f"/api/console/conversations/{cid}/notes", json={"text": "VIP customer"}, headers=cookie)
-        reply = client.post(f"/api/console/conversations/{cid}/messages", json={"text": "<b>Hi</b> Sam"}, headers=cookie)
-        got = receive_until(widget, lambda f: f["type"] == "message" and f["message"]["role"] == "agent")["message"]
-        assert got["text"] == "<b>Hi</b> Sam" and got["author"]["name"] == AGENT[1] and got["id"] == reply.json()["id"]
+        reply = client.post(
+            f"/api/console/conversations/{cid}/messages", json={"text": "<b>Hi</b> Sam"}, headers=cookie
+        )
+        got = receive_until(widget, lambda f: f["type"] == "message" and f["message"]["role"] == "agent")[
+            "message"
+        ]
+        assert got["text"] == "<b>Hi</b> Sam"
+        assert got["author"]["name"] == AGENT[1]
+        assert got["id"] == reply.json()["id"]
 
         widget.send_json({"type": "message", "client_id": "m2", "text": "thanks!"})
-        to_agent = receive_until(console, lambda f: f["type"] == "message" and f["message"]["role"] == "customer")
+        to_agent = receive_until(
+            console, lambda f: f["type"] == "message" and f["message"]["role"] == "customer"
+        )
         assert to_agent["message"]["text"] == "thanks!"
 
-        article = client.post(f"/api/console/conversations/{cid}/articles", json={"article_id": "lost-card"}, headers=cookie)
-        assert article.json()["links"] == [{"title": "Lost or stolen card", "url": "http://localhost:8000/help/lost-card"}]
+        article = client.post(
+            f"/api/console/conversations/{cid}/articles", json={"article_id": "lost-card"}, headers=cookie
+        )
+        assert article.json()["links"] == [
+            {"title": "Lost or stolen card", "url": "http://localhost:8000/help/lost-card"}
+        ]
 
-        resolved = client.post(f"/api/console/conversations/{cid}/resolve", json={"outcome": "resolved"}, headers=cookie)
+        resolved = client.post(
+            f"/api/console/conversations/{cid}/resolve", json={"outcome": "resolved"}, headers=cookie
+        )
         assert resolved.json()["status"] == "resolved"
         receive_until(widget, lambda f: f["type"] == "state" and f["state"]["mode"] == "resolved")
         widget.__exit__(None, None, None)
@@ -174,7 +204,9 @@ def test_hand_back_resumes_the_assistant(client: TestClient, assistant: FakeAssi
         assert answer["message"]["text"] == "Answer to: card question"
         widget.__exit__(None, None, None)
     paths = [path for path, _ in assistant.calls]
-    assert paths.index(f"/conversations/{cid}/tracker/events") < paths.index(f"/conversations/{cid}/trigger_intent")
+    assert paths.index(f"/conversations/{cid}/tracker/events") < paths.index(
+        f"/conversations/{cid}/trigger_intent"
+    )
 
 
 def test_hand_back_with_the_assistant_down_changes_nothing(client: TestClient, assistant: FakeAssistant):
@@ -187,7 +219,8 @@ def test_hand_back_with_the_assistant_down_changes_nothing(client: TestClient, a
         back = client.post(f"/api/console/conversations/{cid}/handback", headers=cookie)
         assert back.status_code == 503
         view = client.get(f"/api/console/conversations/{cid}", headers=cookie).json()
-        assert view["summary"]["status"] == "assigned" and view["state"]["mode"] == "agent"
+        assert view["summary"]["status"] == "assigned"
+        assert view["state"]["mode"] == "agent"
         widget.__exit__(None, None, None)
 
 
@@ -198,18 +231,19 @@ def test_article_search_for_agents(client: TestClient):
 
 
 def test_the_console_socket_needs_a_session(client: TestClient):
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with client.websocket_connect("/ws/console") as ws:
-            ws.receive_json()
+    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/ws/console") as ws:
+        ws.receive_json()
     assert closed.value.code == 4401
 
 
 def test_pages_render_and_escape(client: TestClient):
     page = client.get("/")
-    assert page.status_code == 200 and '<script src="/widget.js"' in page.text
+    assert page.status_code == 200
+    assert '<script src="/widget.js"' in page.text
     assert "Content-Security-Policy" in page.headers
     assert client.get("/widget.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/help/lost-card").status_code == 200
     assert client.get("/help/nope").status_code == 404
     login = client.get("/console/login")
-    assert login.status_code == 200 and 'name="password"' in login.text
+    assert login.status_code == 200
+    assert 'name="password"' in login.text

@@ -10,7 +10,9 @@ from tests.desk.conftest import FakeAssistant, receive_until
 
 
 def hello(ws, token=None, after=0):
-    ws.send_json({"type": "hello", "token": token, "after": after, "metadata": {"page": "http://shop.example/"}})
+    ws.send_json(
+        {"type": "hello", "token": token, "after": after, "metadata": {"page": "http://shop.example/"}}
+    )
     return receive_until(ws, lambda f: f["type"] == "welcome")
 
 
@@ -18,21 +20,29 @@ def is_message(role):
     return lambda f: f["type"] == "message" and f["message"]["role"] == role
 
 
-def test_a_message_is_acknowledged_and_answered_by_the_assistant(client: TestClient, assistant: FakeAssistant):
+def test_a_message_is_acknowledged_and_answered_by_the_assistant(
+    client: TestClient, assistant: FakeAssistant
+):
     with client.websocket_connect("/ws/widget") as ws:
         welcome = hello(ws)
         assert welcome["state"]["mode"] == "bot"
         ws.send_json({"type": "message", "client_id": "c1", "text": "  I lost my card  "})
         ack = receive_until(ws, lambda f: f["type"] == "ack")
         reply = receive_until(ws, is_message("bot"))["message"]
-    assert ack["client_id"] == "c1" and ack["id"] > 0
+    assert ack["client_id"] == "c1"
+    assert ack["id"] > 0
     assert reply["text"] == "Answer to: I lost my card"
     assert reply["author"]["name"] == "Kestrel assistant"
     assert reply["buttons"] == [{"title": "Yes, thanks", "payload": "/affirm"}]
     assert reply["links"] == [{"title": "Lost card", "url": "http://kb/help/x"}]
     sent = [body for path, body in assistant.calls if path == "/webhooks/rest/webhook"]
-    assert sent == [{"sender": welcome["conversation_id"], "message": "I lost my card",
-                     "metadata": {"page": "http://shop.example/"}}]
+    assert sent == [
+        {
+            "sender": welcome["conversation_id"],
+            "message": "I lost my card",
+            "metadata": {"page": "http://shop.example/"},
+        }
+    ]
 
 
 def test_a_button_sends_its_payload_and_shows_its_title(client: TestClient, assistant: FakeAssistant):
@@ -82,7 +92,8 @@ def test_a_second_tab_sees_the_customers_own_messages(client: TestClient):
             tab1.send_json({"type": "message", "client_id": "x", "text": "from tab one"})
             seen = receive_until(tab2, is_message("customer"))["message"]
             receive_until(tab2, is_message("bot"))
-    assert seen["text"] == "from tab one" and seen["client_id"] == "x"
+    assert seen["text"] == "from tab one"
+    assert seen["client_id"] == "x"
 
 
 def test_a_forged_token_is_refused_with_4401(client: TestClient):
@@ -94,9 +105,12 @@ def test_a_forged_token_is_refused_with_4401(client: TestClient):
 
 
 def test_a_page_on_another_site_is_refused_with_4403(client: TestClient):
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with client.websocket_connect("/ws/widget", headers={"origin": "http://evil.example"}) as ws:
-            ws.receive_json()
+    evil = {"origin": "http://evil.example"}
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/ws/widget", headers=evil) as ws,
+    ):
+        ws.receive_json()
     assert closed.value.code == 4403
     with client.websocket_connect("/ws/widget", headers={"origin": "http://shop.example"}) as ws:
         assert hello(ws)["type"] == "welcome"
@@ -113,7 +127,8 @@ def test_bad_frames_get_clear_errors_and_lose_nothing(client: TestClient, assist
         too_long = receive_until(ws, lambda f: f["type"] == "error")
         ws.send_json({"type": "message", "client_id": "ok", "text": "still here"})
         receive_until(ws, is_message("bot"))
-    assert too_long["code"] == "message_too_long" and too_long["client_id"] == "long"
+    assert too_long["code"] == "message_too_long"
+    assert too_long["client_id"] == "long"
     with client.websocket_connect("/ws/widget") as ws:
         hello(ws, welcome["token"])
         texts = [receive_until(ws, lambda f: f["type"] == "message")["message"]["text"] for _ in range(2)]
@@ -129,7 +144,9 @@ def test_an_oversized_frame_closes_the_socket(client: TestClient):
     assert closed.value.code == 1009
 
 
-def test_an_assistant_that_answers_nothing_hands_over_to_a_person(client: TestClient, assistant: FakeAssistant):
+def test_an_assistant_that_answers_nothing_hands_over_to_a_person(
+    client: TestClient, assistant: FakeAssistant
+):
     assistant.silent = True
     with client.websocket_connect("/ws/widget") as ws:
         hello(ws)

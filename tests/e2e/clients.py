@@ -1,0 +1,122 @@
+"""A customer's widget connection and an agent's console, as plain protocol clients over the real
+desk (docs/contracts/widget.md, console.md)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from websockets.sync.client import ClientConnection, connect
+
+Frame = dict[str, Any]
+
+
+class Customer:
+    def __init__(self, desk: str, token: str | None = None, after: int = 0) -> None:
+        self.desk = desk
+        self.token = token
+        self.frames: list[Frame] = []
+        self.socket: ClientConnection | None = None
+        self.connect(after)
+
+    def connect(self, after: int = 0) -> Frame:
+        self.socket = connect(self.desk.replace("http", "ws", 1) + "/ws/widget", open_timeout=10)
+        self.socket.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "token": self.token,
+                    "after": after,
+                    "metadata": {"page": f"{self.desk}/", "locale": "en-GB"},
+                }
+            )
+        )
+        welcome = self.wait(lambda f: f["type"] == "welcome")
+        self.token = welcome["token"]
+        self.conversation_id: str = welcome["conversation_id"]
+        return welcome
+
+    def drop(self) -> None:
+        assert self.socket is not None
+        self.socket.close()
+        self.socket = None
+
+    def say(self, text: str, payload: str | None = None) -> str:
+        client_id = uuid.uuid4().hex
+        self.send({"type": "message", "client_id": client_id, "text": text, "payload": payload})
+        return client_id
+
+    def send(self, frame: Frame) -> None:
+        assert self.socket is not None
+        self.socket.send(json.dumps(frame))
+
+    def wait(self, predicate: Callable[[Frame], bool], timeout: float = 60) -> Frame:
+        assert self.socket is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            frame = json.loads(self.socket.recv(timeout=max(0.01, deadline - time.monotonic())))
+            self.frames.append(frame)
+            if predicate(frame):
+                return frame
+        raise TimeoutError("the expected frame did not come")
+
+    def drain(self, quiet: float = 1.5) -> list[Frame]:
+        """Every frame until the socket has been quiet for `quiet` seconds."""
+        assert self.socket is not None
+        got = []
+        while True:
+            try:
+                frame = json.loads(self.socket.recv(timeout=quiet))
+            except TimeoutError:
+                return got
+            self.frames.append(frame)
+            got.append(frame)
+
+    def message_from(self, role: str, timeout: float = 60) -> Frame:
+        return self.wait(lambda f: f["type"] == "message" and f["message"]["role"] == role, timeout)[
+            "message"
+        ]
+
+    def state(self, mode: str, timeout: float = 60) -> Frame:
+        return self.wait(lambda f: f["type"] == "state" and f["state"]["mode"] == mode, timeout)["state"]
+
+
+class Agent:
+    def __init__(self, desk: str, email: str, password: str) -> None:
+        self.desk = desk
+        self.http = httpx.Client(base_url=desk, timeout=30, headers={"X-Requested-With": "kestrel-console"})
+        signed_in = self.http.post("/console/login", data={"email": email, "password": password})
+        signed_in.raise_for_status()
+        cookie = self.http.cookies.get("kestrel_desk_session")
+        assert cookie, "sign-in did not set a session"
+        self.socket = connect(
+            desk.replace("http", "ws", 1) + "/ws/console",
+            additional_headers={"Cookie": f"kestrel_desk_session={cookie}"},
+            open_timeout=10,
+        )
+
+    def post(self, path: str, body: Frame | None = None) -> Frame:
+        response = self.http.post(path, json=body or {})
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+    def get(self, path: str) -> Frame:
+        response = self.http.get(path)
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+    def wait(self, predicate: Callable[[Frame], bool], timeout: float = 60) -> Frame:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            frame = json.loads(self.socket.recv(timeout=max(0.01, deadline - time.monotonic())))
+            if predicate(frame):
+                return frame
+        raise TimeoutError("the expected console frame did not come")
+
+    def close(self) -> None:
+        self.socket.close()
+        self.http.close()
