@@ -8,18 +8,15 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.clients import Agent, Customer
-from tools.stack import Stack, assistant_stack
+from tests.e2e.conftest import AGENT_EMAIL, AGENT_PASSWORD
+from tools.stack import Stack
 
 pytestmark = pytest.mark.slow
 
-AGENT_EMAIL, AGENT_PASSWORD = "ana@kestrel.example", "e2e-password-1"
-DESK_ENV = {"DESK_AGENTS": f"{AGENT_EMAIL}:Ana Torres:{AGENT_PASSWORD}"}
 
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with assistant_stack(tmp_path_factory.mktemp("desk-stack"), with_desk=True, desk_env=DESK_ENV) as running:
-        yield running
+@pytest.fixture
+def stack(desk_stack: Stack) -> Stack:
+    return desk_stack
 
 
 @pytest.fixture

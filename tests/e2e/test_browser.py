@@ -1,0 +1,175 @@
+"""The real widget and agent console in headless Chromium (Debian's chromium + chromium-driver)
+against the real running system. Each step saves a screenshot in var/test-artifacts/browser/."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.e2e.conftest import AGENT_EMAIL, AGENT_NAME, AGENT_PASSWORD
+from tools.services import ROOT
+from tools.stack import Stack
+
+pytestmark = pytest.mark.slow
+
+ARTIFACTS = ROOT / "var" / "test-artifacts" / "browser"
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
+
+
+def browser(profile: Path, width: int, height: int) -> WebDriver:
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def drivers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebDriver, WebDriver]]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
+    customer = browser(tmp_path_factory.mktemp("customer-profile"), 420, 860)  # a phone-sized window
+    agent = browser(tmp_path_factory.mktemp("agent-profile"), 1400, 900)
+    yield customer, agent
+    customer.quit()
+    agent.quit()
+
+
+def wait_for(driver: WebDriver, find: Callable[[WebDriver], Any], timeout: float = 60) -> Any:
+    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: find(d) or None)
+
+
+def css(driver: WebDriver | WebElement, selector: str) -> list[WebElement]:
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def messages(driver: WebDriver, role: str) -> list[WebElement]:
+    return css(driver, f'[data-testid="kw-message"][data-role="{role}"]')
+
+
+def mode(driver: WebDriver) -> str | None:
+    status = css(driver, '[data-testid="kw-status"]')
+    return status[0].get_attribute("data-mode") if status else None
+
+
+def widget_text(message: WebElement) -> str:
+    return str(css(message, '[data-testid="kw-text"]')[0].text)
+
+
+def shot(driver: WebDriver, name: str) -> None:
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def customer_says(driver: WebDriver, text: str) -> None:
+    box = css(driver, '[data-testid="kw-input"]')[0]
+    box.send_keys(text)
+    box.send_keys(Keys.ENTER)
+
+
+def test_customer_and_agent_in_real_browsers(desk_stack: Stack, drivers: tuple[WebDriver, WebDriver]) -> None:
+    customer, agent = drivers
+    desk = desk_stack.desk
+    assert desk
+
+    # The agent signs in; the console is online.
+    agent.get(f"{desk}/console/login")
+    css(agent, "#email")[0].send_keys(AGENT_EMAIL)
+    css(agent, "#password")[0].send_keys(AGENT_PASSWORD)
+    css(agent, '[data-testid="login-submit"]')[0].click()
+    wait_for(agent, lambda d: css(d, '[data-testid="queue-list"]'))
+    wait_for(agent, lambda d: "online" in css(d, '[data-testid="connection-status"]')[0].text.lower())
+    shot(agent, "01-agent-console-signed-in")
+
+    # The customer opens the widget on the demo page and asks a question.
+    customer.get(f"{desk}/")
+    css(customer, '[data-testid="kw-launcher"]')[0].click()
+    wait_for(customer, lambda d: css(d, '[data-testid="kw-panel"]')[0].is_displayed())
+    customer_says(customer, "I ordered a new card ten days ago and it still hasn't come")
+    answer = wait_for(customer, lambda d: messages(d, "bot"))[0]
+    assert customer.find_elements(By.CSS_SELECTOR, 'a[href$="/help/card-arrival"]')
+    assert css(customer, '[data-testid="kw-quick-reply"]')
+    assert widget_text(answer)
+    shot(customer, "02-customer-gets-the-answer")
+
+    # "Talk to a person": queued, with a place in the queue.
+    css(customer, '[data-testid="kw-human"]')[0].click()
+    wait_for(customer, lambda d: mode(d) == "queued")
+    assert "queue" in css(customer, '[data-testid="kw-status"]')[0].text.lower()
+    shot(customer, "03-customer-waiting-in-the-queue")
+
+    # The agent sees it arrive (title badge), opens it, reads the context and claims it.
+    item = wait_for(agent, lambda d: css(d, '[data-testid="queue-item"]'))[0]
+    wait_for(agent, lambda d: d.title.startswith("(1)"))
+    item.click()
+    card = wait_for(
+        agent, lambda d: [c for c in css(d, '[data-testid="context-card"]') if "hasn't arrived" in c.text]
+    )[0]
+    assert "customer request" in card.text.lower()  # the reason
+    assert "request_human" in card.text  # what the assistant understood
+    shot(agent, "04-agent-sees-the-context")
+    claim = wait_for(agent, lambda d: [b for b in css(d, '[data-testid="claim"]') if b.is_displayed()])[0]
+    claim.click()
+    wait_for(customer, lambda d: mode(d) == "agent")
+
+    # Live replies both ways; hostile text stays text everywhere.
+    reply = wait_for(agent, lambda d: [e for e in css(d, '[data-testid="reply-input"]') if e.is_enabled()])[0]
+    reply.send_keys("Hello, I'm Ana. I can see your card was sent on the 12th.")
+    css(agent, '[data-testid="reply-send"]')[0].click()
+    from_agent = wait_for(customer, lambda d: messages(d, "agent"))[0]
+    assert "I'm Ana" in widget_text(from_agent)
+    assert AGENT_NAME in from_agent.text
+    customer_says(customer, HOSTILE)
+    wait_for(agent, lambda d: [m for m in css(d, '[data-testid="transcript-message"]') if HOSTILE in m.text])
+    assert not css(agent, '[data-testid="transcript"] img')
+    assert not css(customer, ".kw-root img[src='x']")
+    assert agent.title != "pwned"
+    assert customer.title != "pwned"
+    shot(customer, "05-customer-chats-with-the-agent")
+    shot(agent, "06-agent-chats-with-the-customer")
+
+    # Hand back: the assistant returns and answers the next question.
+    css(agent, '[data-testid="handback"]')[0].click()
+    wait_for(customer, lambda d: mode(d) == "bot")
+    greeting = wait_for(
+        customer, lambda d: [m for m in messages(d, "bot") if "assistant again" in widget_text(m)]
+    )
+    assert greeting
+    before = len(messages(customer, "bot"))
+    customer_says(customer, "how long does a transfer to another UK bank take?")
+    wait_for(customer, lambda d: len(messages(d, "bot")) > before)
+    shot(customer, "07-assistant-answers-after-hand-back")
+
+    # A reload keeps the conversation, with every message once.
+    customer.refresh()
+    css(customer, '[data-testid="kw-launcher"]')[0].click()
+    wait_for(customer, lambda d: len(messages(d, "bot")) > before)
+    ids = [m.get_attribute("data-id") for m in css(customer, '[data-testid="kw-message"]')]
+    assert len(ids) == len(set(ids))
+    shot(customer, "08-after-a-page-reload")
