@@ -83,6 +83,7 @@ calibrate: tune
 
 bench: model
 	$(SVC_PY) -m bench.kb_latency
+	$(SVC_PY) -m bench.desk_latency
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

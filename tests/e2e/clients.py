@@ -24,7 +24,7 @@ class Customer:
         self.connect(after)
 
     def connect(self, after: int = 0) -> Frame:
-        self.socket = connect(self.desk.replace("http", "ws", 1) + "/ws/widget", open_timeout=10)
+        self.socket = connect(self.desk.replace("http", "ws", 1) + "/ws/widget", open_timeout=10, legacy=True)
         self.socket.send(
             json.dumps(
                 {
@@ -97,6 +97,7 @@ class Agent:
             desk.replace("http", "ws", 1) + "/ws/console",
             additional_headers={"Cookie": f"kestrel_desk_session={cookie}"},
             open_timeout=10,
+            legacy=True,
         )
 
     def post(self, path: str, body: Frame | None = None) -> Frame:
