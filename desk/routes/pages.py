@@ -18,6 +18,11 @@ def demo_page(request: Request) -> Response:
     return render(request, "index.html")
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return Response(status_code=204)
+
+
 @router.get("/widget.js")
 def widget_script() -> Response:
     # Any site may load the script; it then talks only to this desk.
