@@ -1,7 +1,7 @@
 """The assistant through the real services: kb_service, the action server and Rasa (trained
-from bot/), talking over HTTP, with Rasa's REST channel as the widget will use it. The desk
-does not exist yet (next issue): its URL points at a closed port, which also proves that a
-handoff survives an unreachable desk."""
+from bot/), talking over HTTP on Rasa's REST channel as the desk uses it. Here the desk is down
+on purpose (its URL is a closed port), which proves that a handoff survives an unreachable desk;
+tests/e2e/test_desk.py runs the whole system with the desk."""
 
 from __future__ import annotations
 
