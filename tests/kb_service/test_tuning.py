@@ -11,6 +11,7 @@ from kb_service.embedder import SentenceTransformerEmbedder, bundled_model_path
 from kb_service.tuning import (
     TuningParams,
     batches_without_repeats,
+    epoch_batches,
     fingerprint,
     is_current,
     read_report,
@@ -55,6 +56,23 @@ def test_batches_never_hold_one_article_twice_and_cover_every_pair() -> None:
         assert len(ids) == len(set(ids))
         assert len(batch) <= 2
     assert sorted(p.question for b in batches for p in b) == sorted(p.question for p in pairs)
+
+
+def test_an_epoch_shares_each_document_among_a_few_phrasings() -> None:
+    pairs = training_pairs(ARTICLES.values())
+    params = TuningParams(batch_size=2, questions_per_article=2, questions_per_epoch=3)
+    batches = epoch_batches(pairs, params, random.Random(1))
+    groups = [group for batch in batches for group in batch]
+    for batch in batches:
+        assert len({group[0].article_id for group in batch}) == len(batch) <= 2
+    for group in groups:
+        assert len({pair.article_id for pair in group}) == 1
+        assert len(group) <= 2
+    per_article: dict[str, int] = {}
+    for group in groups:
+        per_article[group[0].article_id] = per_article.get(group[0].article_id, 0) + len(group)
+    expected = {a.id: min(3, len(a.questions)) for a in ARTICLES.values()}
+    assert per_article == expected
 
 
 def test_fingerprint_follows_training_text_and_parameters() -> None:
