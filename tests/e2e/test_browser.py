@@ -114,7 +114,7 @@ def test_customer_and_agent_in_real_browsers(desk_stack: Stack, drivers: tuple[W
     customer_says(customer, "I ordered a new card ten days ago and it still hasn't come")
     answer = wait_for(customer, lambda d: messages(d, "bot"))[0]
     assert customer.find_elements(By.CSS_SELECTOR, 'a[href$="/help/card-arrival"]')
-    assert css(customer, '[data-testid="kw-quick-reply"]')
+    wait_for(customer, lambda d: css(d, '[data-testid="kw-quick-reply"]'))
     assert widget_text(answer)
     shot(customer, "02-customer-gets-the-answer")
 
