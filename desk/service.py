@@ -581,8 +581,9 @@ class Desk:
 
 
 def bot_messages(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rasa REST replies as desk messages: text with its buttons; an answer's article (sent as a
-    separate `custom` message) becomes a link on the text before it; images become links."""
+    """Rasa REST replies as desk messages: consecutive plain texts joined into one (the REST
+    channel sends each paragraph on its own), text with its buttons; an answer's article (sent
+    as a separate `custom` message) becomes a link on the text before it; images become links."""
     messages: list[dict[str, Any]] = []
     for reply in replies:
         text = reply.get("text")
@@ -591,7 +592,9 @@ def bot_messages(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for b in reply.get("buttons") or []
             if isinstance(b, dict)
         ]
-        if (isinstance(text, str) and text) or buttons:
+        if isinstance(text, str) and text and not buttons and messages and _plain(messages[-1]):
+            messages[-1]["text"] += "\n\n" + text  # Rasa's REST channel splits a text at blank lines
+        elif (isinstance(text, str) and text) or buttons:
             messages.append({"text": text or "", "buttons": buttons, "links": []})
         if isinstance(reply.get("image"), str):
             messages.append({"text": "", "buttons": [], "links": [{"title": "Image", "url": reply["image"]}]})
@@ -601,3 +604,7 @@ def bot_messages(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 {"title": str(custom.get("title") or "Article"), "url": str(custom["url"])}
             )
     return messages
+
+
+def _plain(message: dict[str, Any]) -> bool:
+    return bool(message["text"]) and not message["buttons"] and not message["links"]

@@ -65,6 +65,12 @@ def test_conversation_tokens_cannot_be_forged_or_moved():
 
 def test_rasa_replies_become_messages_with_buttons_and_article_links():
     replies = [
+        {"recipient_id": "c", "text": "Summary."},
+        {"recipient_id": "c", "text": "1. Open the app"},
+        {
+            "recipient_id": "c",
+            "custom": {"kind": "answer", "title": "Card arrival", "url": "http://x/help/a"},
+        },
         {"recipient_id": "c", "text": "Here's how", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
         {
             "recipient_id": "c",
@@ -74,6 +80,11 @@ def test_rasa_replies_become_messages_with_buttons_and_article_links():
         {"recipient_id": "c", "image": "http://x/i.png"},
     ]
     assert bot_messages(replies) == [
+        {
+            "text": "Summary.\n\n1. Open the app",
+            "buttons": [],
+            "links": [{"title": "Card arrival", "url": "http://x/help/a"}],
+        },
         {
             "text": "Here's how",
             "buttons": [{"title": "Yes", "payload": "/affirm"}],

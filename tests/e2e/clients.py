@@ -90,7 +90,7 @@ class Agent:
         self.desk = desk
         self.http = httpx.Client(base_url=desk, timeout=30, headers={"X-Requested-With": "kestrel-console"})
         signed_in = self.http.post("/console/login", data={"email": email, "password": password})
-        signed_in.raise_for_status()
+        assert signed_in.status_code == 303, signed_in.text  # redirected to the console
         cookie = self.http.cookies.get("kestrel_desk_session")
         assert cookie, "sign-in did not set a session"
         self.socket = connect(

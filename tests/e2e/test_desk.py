@@ -33,7 +33,7 @@ def test_question_answer_handoff_agent_reply_and_hand_back(stack: Stack, agent: 
     customer = Customer(stack.desk)
     customer.say("I ordered a new card ten days ago and it still hasn't come")
     answer = customer.message_from("bot")
-    assert any(link["url"].endswith("/help/card-arrival") for link in answer["links"])
+    assert any(link["url"].endswith("/help/card-arrival") for link in answer["links"]), customer.frames
     asked = customer.message_from("bot")  # "Did that answer your question?"
     assert "/request_human" in [b["payload"] for b in asked["buttons"]]
 
