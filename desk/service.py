@@ -17,8 +17,9 @@ import math
 import re
 import secrets
 import statistics
-from collections import defaultdict
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -63,7 +64,7 @@ class Desk:
         self.clock = clock
         self.hours = BusinessHours(settings.business_hours, settings.timezone)
         self.signer = ConversationSigner(settings.secret_key.get_secret_value())
-        self._turn_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._turns: dict[str, _Turn] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
@@ -274,7 +275,7 @@ class Desk:
 
     async def _assistant_turn(self, conversation_id: str, text: str, asked_for_person: bool) -> None:
         """One message to Rasa and its replies back, in order per conversation."""
-        async with self._turn_locks[conversation_id]:
+        async with self._turn(conversation_id):
             conversation = self.conversation(conversation_id)
             if conversation.mode != "bot":
                 return  # handed over while this message waited its turn; agents have it
@@ -482,7 +483,7 @@ class Desk:
         """Give the conversation back to the assistant, which greets the customer again. If Rasa
         cannot be reached nothing changes and the agent is told."""
         handoff = self._held_by(conversation_id, agent)
-        async with self._turn_locks[conversation_id]:
+        async with self._turn(conversation_id):
             await self.rasa.resume(conversation_id)
             replies = await self.rasa.trigger_intent(conversation_id, "handed_back")
             self.store.update_handoff(
@@ -569,6 +570,20 @@ class Desk:
             if self.hub.customer_connected(handoff.conversation_id):
                 self._send_state(self.conversation(handoff.conversation_id))
 
+    @asynccontextmanager
+    async def _turn(self, conversation_id: str) -> AsyncIterator[None]:
+        """One exchange with the assistant at a time per conversation, in arrival order; the lock
+        is dropped once nobody holds or waits for it, so idle conversations cost nothing."""
+        turn = self._turns.setdefault(conversation_id, _Turn())
+        turn.users += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.users -= 1
+            if turn.users == 0:
+                del self._turns[conversation_id]
+
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
@@ -578,6 +593,12 @@ class Desk:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background turn failed", exc_info=task.exception())
+
+
+@dataclass
+class _Turn:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
 
 
 def bot_messages(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:

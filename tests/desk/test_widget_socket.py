@@ -35,6 +35,7 @@ def test_a_message_is_acknowledged_and_answered_by_the_assistant(
     assert reply["author"]["name"] == "Kestrel assistant"
     assert reply["buttons"] == [{"title": "Yes, thanks", "payload": "/affirm"}]
     assert reply["links"] == [{"title": "Lost card", "url": "http://kb/help/x"}]
+    assert client.app.state.desk._turns == {}  # type: ignore[attr-defined]  # no lock kept per idle conversation
     sent = [body for path, body in assistant.calls if path == "/webhooks/rest/webhook"]
     assert sent == [
         {
