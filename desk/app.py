@@ -61,6 +61,7 @@ def create_app(
         summary="The widget's gateway to the assistant, the handoff queue and the agent console.",
         lifespan=lifespan,
     )
+    app.state.login_throttle = console.LoginThrottle()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(handoffs.router)

@@ -17,7 +17,7 @@ import math
 import re
 import secrets
 import statistics
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -170,11 +170,22 @@ class Desk:
         return f"within {self.settings.ticket_reply_hours} hours"
 
     def queue_view(self, agent_id: int) -> dict[str, Any]:
+        return self.queue_views([agent_id])[agent_id]
+
+    def queue_views(self, agent_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """Each agent's console lists; the shared ones are read and summarised once for all."""
+        queued = [self.summary_of(h) for h in self.queued()]
+        tickets = [self.summary_of(h) for h in self.store.handoffs(["ticket"])]
+        assigned = self.store.handoffs(["assigned"])
+        online = len(self.hub.online_agents())
         return {
-            "queued": [self.summary_of(h) for h in self.queued()],
-            "mine": [self.summary_of(h) for h in self.store.handoffs(["assigned"]) if h.agent_id == agent_id],
-            "tickets": [self.summary_of(h) for h in self.store.handoffs(["ticket"])],
-            "online_agents": len(self.hub.online_agents()),
+            agent_id: {
+                "queued": queued,
+                "mine": [self.summary_of(h) for h in assigned if h.agent_id == agent_id],
+                "tickets": tickets,
+                "online_agents": online,
+            }
+            for agent_id in agent_ids
         }
 
     def conversation_view(self, conversation_id: str) -> dict[str, Any]:
@@ -564,8 +575,8 @@ class Desk:
         self.hub.to_conversation(conversation.id, {"type": "state", "state": self.state_of(conversation)})
 
     def _queue_changed(self) -> None:
-        for agent_id in self.hub.online_agents():
-            self.hub.to_agent(agent_id, {"type": "queue", "queue": self.queue_view(agent_id)})
+        for agent_id, view in self.queue_views(self.hub.online_agents()).items():
+            self.hub.to_agent(agent_id, {"type": "queue", "queue": view})
         for handoff in self.queued():  # everyone's place in the queue may have moved
             if self.hub.customer_connected(handoff.conversation_id):
                 self._send_state(self.conversation(handoff.conversation_id))

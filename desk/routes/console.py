@@ -42,7 +42,10 @@ class LoginThrottle:
         self._failures.pop(email, None)
 
 
-_throttle = LoginThrottle()
+def login_throttle(request: Request) -> LoginThrottle:
+    """The app's own (made in create_app), so two desks in one process never share failures."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
 
 
 @router.get("/console/login", response_class=HTMLResponse, include_in_schema=False)
@@ -57,7 +60,8 @@ async def login(request: Request, desk: DeskDep) -> Response:
     form = parse_qs((await request.body()).decode(errors="replace"))
     email = (form.get("email") or [""])[0].strip().lower()[:254]
     password = (form.get("password") or [""])[0][:1000]
-    if _throttle.blocked(email):
+    throttle = login_throttle(request)
+    if throttle.blocked(email):
         return render(
             request,
             "login.html",
@@ -67,9 +71,9 @@ async def login(request: Request, desk: DeskDep) -> Response:
         )
     agent = desk.store.agent_by_email(email) if email else None
     if agent is None or not verify_password(password, agent.password_hash):
-        _throttle.failed(email)
+        throttle.failed(email)
         return render(request, "login.html", status_code=401, email=email, error="Wrong email or password.")
-    _throttle.succeeded(email)
+    throttle.succeeded(email)
     token = new_session_token()
     hours = desk.settings.session_hours
     desk.store.add_session(token_hash(token), agent.id, now() + timedelta(hours=hours))
