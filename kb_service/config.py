@@ -37,11 +37,11 @@ class Settings(BaseSettings):
 
     # Ranking and verdicts; the defaults come from `make eval` calibration (see README).
     keyword_weight: float = Field(0.3, ge=0.0)
-    keyword_full_score: float = Field(24.0, gt=0.0)
-    passages_per_article: int = Field(8, ge=1, le=20)
-    answer_threshold: float = 0.54
-    answer_margin: float = 0.14
-    clarify_threshold: float = 0.48
+    keyword_full_score: float = Field(16.0, gt=0.0)
+    passages_per_article: int = Field(3, ge=1, le=20)
+    answer_threshold: float = 0.78
+    answer_margin: float = 0.13
+    clarify_threshold: float = 0.54
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
