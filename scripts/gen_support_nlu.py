@@ -48,7 +48,7 @@ def claimed_by_other_intents() -> set[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-article", type=int, default=8)
+    parser.add_argument("--per-article", type=int, default=24)
     args = parser.parse_args()
     examples: list[str] = []
     for path in sorted((ROOT / "knowledge").glob("*.md")):

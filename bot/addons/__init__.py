@@ -1,0 +1,1 @@
+"""Custom Rasa components of the Kestrel assistant."""
