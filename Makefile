@@ -8,12 +8,17 @@ RASA_PY  := $(VENV)/rasa/bin/python
 SVC_OK   := $(VENV)/svc/.installed
 RASA_OK  := $(VENV)/rasa/.installed
 PYTEST_ARGS ?=
+# Independent setup steps (the two environments, tuning and Rasa training, system packages)
+# run side by side; the second core is otherwise idle while pip downloads or Rasa trains.
+SETUP_JOBS ?= 4
+STEP := scripts/step.sh
 # The embedding model tuned on this help centre's own questions (kb_service/tuning.py). Every
 # service, test, eval and bench run started from here uses it.
 TUNED_MODEL := var/model/kestrel-minilm
 export KB_MODEL_PATH ?= $(abspath $(TUNED_MODEL))
 
-.PHONY: help setup system model tune bot-model run test test-fast lint format eval calibrate bench clean
+.PHONY: help setup prepare-run prepare-test system model tune bot-model run test test-fast lint format eval \
+	calibrate bench bench-setup clean
 
 help:
 	@echo "make run        set up, then start every service (Ctrl-C stops them)"
@@ -21,39 +26,52 @@ help:
 	@echo "make lint       ruff (lint + format check) and mypy"
 	@echo "make eval       answer quality on labelled data (search, then the whole assistant)"
 	@echo "make bench      speed and memory benchmarks"
+	@echo "make bench-setup  time every setup step in a fresh clone (var/bench/setup.json)"
 	@echo "make tune       re-tune the embedding model after articles changed"
 
 setup: $(SVC_OK) $(RASA_OK)
 
 # A stamp per environment: rebuilt only when its requirement files change.
 $(SVC_OK): requirements/svc.txt requirements/dev.txt scripts/make-venv.sh
-	scripts/make-venv.sh 3.11 $(VENV)/svc requirements/svc.txt requirements/dev.txt
+	@$(STEP) venv-svc "Python 3.11 environment for the knowledge service and desk (about 1-4 minutes)" \
+		scripts/make-venv.sh 3.11 $(VENV)/svc requirements/svc.txt requirements/dev.txt
 	@touch $@
 
 $(RASA_OK): requirements/rasa.txt scripts/make-venv.sh
-	scripts/make-venv.sh 3.10 $(VENV)/rasa requirements/rasa.txt
+	@$(STEP) venv-rasa "Python 3.10 environment for Rasa and the action server (about 1-3 minutes)" \
+		scripts/make-venv.sh 3.10 $(VENV)/rasa requirements/rasa.txt
 	@touch $@
+
+# What `make run` and `make test` need, with independent steps side by side.
+prepare-run:
+	@$(MAKE) --no-print-directory -j$(SETUP_JOBS) model bot-model
+
+prepare-test:
+	@$(MAKE) --no-print-directory -j$(SETUP_JOBS) model bot-model system
 
 # System packages the tests need (Debian chromium + chromium-driver, docker-compose).
 system:
-	@scripts/ensure-system-packages.sh
+	@$(STEP) system "system packages for the tests (chromium, chromium-driver, docker-compose), when missing" \
+		scripts/ensure-system-packages.sh
 
 # First set-up tunes the model once (a few minutes on 2 cores); later runs reuse it even after
 # article edits, which are searchable at once anyway. `make tune` refreshes it.
-model: setup
-	$(SVC_PY) -m kb_service.tuning --out $(TUNED_MODEL) --when missing
+model: $(SVC_OK)
+	@$(STEP) model "embedding model tuned on the help centre (once; about 2-5 minutes on 2 cores)" \
+		$(SVC_PY) -m kb_service.tuning --out $(TUNED_MODEL) --when missing
 
-tune: setup
-	$(SVC_PY) -m kb_service.tuning --out $(TUNED_MODEL) --when stale
+tune: $(SVC_OK)
+	@$(STEP) tune "re-tune the embedding model if the articles changed" \
+		$(SVC_PY) -m kb_service.tuning --out $(TUNED_MODEL) --when stale
 
 # The Rasa model, retrained only when bot/ changed (content hash).
-bot-model: setup
-	scripts/train-bot.sh
+bot-model: $(RASA_OK)
+	@$(STEP) bot-model "Rasa model, trained when bot/ changed (under a minute on 2 cores)" scripts/train-bot.sh
 
-run: model bot-model
+run: prepare-run
 	@scripts/run.sh
 
-test: model bot-model system
+test: prepare-test
 	$(SVC_PY) -m pytest $(PYTEST_ARGS)
 	$(RASA_PY) -m pytest tests/actions $(PYTEST_ARGS)
 
@@ -72,7 +90,8 @@ format: $(SVC_OK)
 	$(VENV)/svc/bin/ruff check --fix .
 
 # Both evaluations always run; the target fails if either misses a target.
-eval: tune bot-model
+eval: $(SVC_OK)
+	@$(MAKE) --no-print-directory -j$(SETUP_JOBS) tune bot-model
 	@status=0; \
 	$(SVC_PY) -m eval.kb_search || status=1; \
 	$(SVC_PY) -m eval.assistant || status=1; \
@@ -84,6 +103,11 @@ calibrate: tune
 bench: model
 	$(SVC_PY) -m bench.kb_latency
 	$(SVC_PY) -m bench.desk_latency
+
+# Times every setup step, the test suite and `make run` in fresh clones of HEAD with empty
+# caches (about 30 minutes); the README's timing table comes from var/bench/setup.json.
+bench-setup: $(SVC_OK)
+	$(SVC_PY) -m bench.setup
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

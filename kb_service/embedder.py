@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 
+# A batch at least this large is a bulk job (the start-up index build, a reload): it gets every
+# core, where a query keeps to `threads` so parallel requests share the cores instead.
+BULK_TEXTS = 256
+
 
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors, one row per text."""
@@ -99,12 +103,17 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: list[str]) -> Vectors:
         if self._model is None:
             raise RuntimeError("warm_up() must be called before encode()")
-        pin_threads(self._threads)
-        vectors = self._model.encode(
-            texts,
-            batch_size=self._batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        bulk = len(texts) >= BULK_TEXTS
+        pin_threads(max(self._threads, os.cpu_count() or 1) if bulk else self._threads)
+        try:
+            vectors = self._model.encode(
+                texts,
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        finally:
+            if bulk:
+                pin_threads(self._threads)
         return np.ascontiguousarray(vectors, dtype=np.float32)

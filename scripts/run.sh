@@ -16,24 +16,34 @@ if [ -z "${DESK_AGENTS:-}" ]; then
   demo_agent="  demo agent          ana@kestrel.example / kestrel-demo   (set DESK_AGENTS for real accounts)"
 fi
 mkdir -p var
-cat <<MSG
+banner=var/run-banner.txt
+cat > "$banner" <<MSG
 
-  Kestrel support assistant is starting (Ctrl-C stops everything)
+  Kestrel support assistant is ready (Ctrl-C stops everything)
   demo page + widget  ${DESK_PUBLIC_URL}/
   agent console       ${DESK_PUBLIC_URL}/console
 ${demo_agent}
   help centre         ${DESK_PUBLIC_URL}/help/
   desk API docs       ${DESK_PUBLIC_URL}/docs
-  knowledge service   http://localhost:${KB_PORT}        (ready when /readyz answers 200)
+  knowledge service   http://localhost:${KB_PORT}
   search API docs     http://localhost:${KB_PORT}/docs
-  Rasa assistant      http://localhost:${RASA_PORT}/webhooks/rest/webhook   (ready when /status answers; ~30-60 s)
+  Rasa assistant      http://localhost:${RASA_PORT}/webhooks/rest/webhook
   action server       http://localhost:${ACTIONS_PORT}/health
   embedding model     ${KB_MODEL_PATH:-all-MiniLM-L6-v2 as bundled (untuned)}
-
 MSG
+echo "==> starting the knowledge service, action server, Rasa and the desk (the URLs follow once all answer)"
+# The watcher runs beside honcho and prints the URLs only when every service answers.
+.venv/svc/bin/python -m tools.wait_ready "$banner" \
+  "kb=http://127.0.0.1:${KB_PORT}/readyz" \
+  "actions=http://127.0.0.1:${ACTIONS_PORT}/health" \
+  "rasa=http://127.0.0.1:${RASA_PORT}/status" \
+  "desk=http://127.0.0.1:${DESK_PORT}/readyz" &
+watcher=$!
 # Ctrl-C is how this is meant to end: honcho stops every service and reports 130, which is success.
 status=0
 .venv/svc/bin/honcho start -f Procfile || status=$?
+kill "$watcher" 2>/dev/null || true
+wait "$watcher" 2>/dev/null || true
 if [ "$status" -eq 130 ]; then
   echo "all services stopped"
   exit 0

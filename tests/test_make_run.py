@@ -1,9 +1,9 @@
-"""`make run`'s script starts all four services, prints where they are, and stops cleanly on
-Ctrl-C (SIGINT to the whole process group, as a terminal sends it)."""
+"""`make run`'s script starts all four services, says which it is still waiting for, prints
+where they are once all answer, and stops cleanly on Ctrl-C (SIGINT to the whole process
+group, as a terminal sends it)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -14,13 +14,14 @@ import httpx
 import pytest
 
 from tools.services import ROOT, free_port
-from tools.stack import train_bot
+from tools.stack import seed_kb_data, train_bot
 
 pytestmark = pytest.mark.slow
 
 
 def test_run_starts_every_service_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     train_bot()
+    seed_kb_data(tmp_path / "kb")  # the index an earlier test's stack built, when there is one
     ports = {name: free_port() for name in ("DESK_PORT", "KB_PORT", "RASA_PORT", "ACTIONS_PORT")}
     env = {
         **os.environ,
@@ -48,18 +49,19 @@ def test_run_starts_every_service_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             "rasa": f"http://127.0.0.1:{ports['RASA_PORT']}/status",
             "actions": f"http://127.0.0.1:{ports['ACTIONS_PORT']}/health",
         }
+        # The URLs are printed only once every service answers; until then it says what it waits for.
         deadline = time.monotonic() + 300
-        waiting = dict(checks)
-        while waiting and time.monotonic() < deadline:
+        while "is ready" not in log.read_text() and time.monotonic() < deadline:
             assert process.poll() is None, log.read_text()
-            for name, url in list(waiting.items()):
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(url, timeout=2).status_code == 200:
-                        del waiting[name]
-            time.sleep(1)
-        assert not waiting, f"not up: {sorted(waiting)}\n{log.read_text()[-3000:]}"
-        assert httpx.get(f"{desk}/").status_code == 200
+            time.sleep(0.5)
         banner = log.read_text()
+        assert "is ready" in banner, banner[-3000:]
+        for name, url in checks.items():
+            assert httpx.get(url, timeout=5).status_code == 200, name
+        assert "still waiting for" in banner
+        assert "rasa (loading the trained model" in banner
+        assert banner.index("still waiting for") < banner.index("is ready")
+        assert httpx.get(f"{desk}/").status_code == 200
         for path in ("/console", "/docs", "/help/"):
             assert f"localhost:{ports['DESK_PORT']}{path}" in banner
     finally:

@@ -64,9 +64,11 @@ def run_command(
     ready_path: str,
     timeout: float = 180.0,
     port: int | None = None,
+    wait: bool = True,
 ) -> Iterator[RunningService]:
     """Run a service command with `env` and its port in `port_variable`; yield once
-    `ready_path` answers 200; stop it (and its children) afterwards."""
+    `ready_path` answers 200 (at once with `wait=False`: the caller then calls `wait_ready`, so
+    several services can start side by side); stop it (and its children) afterwards."""
     port = port or free_port()
     full_env = {**os.environ, **env, port_variable: str(port), "PYTHONPATH": str(ROOT)}
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +76,8 @@ def run_command(
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     service = RunningService(f"http://127.0.0.1:{port}", process, log_path)
     try:
-        wait_ready(service, ready_path, timeout)
+        if wait:
+            wait_ready(service, ready_path, timeout)
         yield service
     finally:
         process.terminate()

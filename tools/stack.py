@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tools.services import ROOT, free_port, run_command, run_service
+from tools.services import ROOT, RunningService, free_port, run_command, wait_ready
 
 RASA_PY = str(ROOT / ".venv" / "rasa" / "bin" / "python")
 
@@ -44,6 +45,22 @@ def train_bot() -> None:
     )
 
 
+# The knowledge data folder of the first stack this process started: later stacks start from a
+# copy of its saved index (the manifest still checks model and articles, so nothing stale is
+# reused), instead of embedding every passage again.
+_built_kb: dict[str, Path] = {}
+
+
+def seed_kb_data(target: Path) -> None:
+    """Give `target` a copy of the index an earlier stack built, if there is one."""
+    seed = _built_kb.get("data")
+    if seed is None or target.exists() or not (seed / "manifest.json").exists():
+        return
+    target.mkdir(parents=True)
+    for name in ("index.faiss", "manifest.json"):
+        shutil.copy2(seed / name, target / name)
+
+
 @contextlib.contextmanager
 def assistant_stack(
     workdir: Path,
@@ -57,17 +74,32 @@ def assistant_stack(
     desk is down."""
     train_bot()
     workdir.mkdir(parents=True, exist_ok=True)
-    desk_port, rasa_port = free_port(), free_port()
+    desk_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     desk_url = f"http://127.0.0.1:{desk_port}"
+    kb_dir = kb_data or workdir / "kb"
+    seed_kb_data(kb_dir)
     kb_env = {
-        "KB_DATA_DIR": str(kb_data or workdir / "kb"),
+        "KB_DATA_DIR": str(kb_dir),
         "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
         "KB_PUBLIC_URL": f"{desk_url}/help",
     }
+    # Every service starts at once and is then waited for: Rasa loads its model while the
+    # knowledge service builds its index.
     with contextlib.ExitStack() as services:
+        kb_port = free_port()
+        started: list[tuple[RunningService, str, float]] = []
         kb = services.enter_context(
-            run_service("kb_service", env=kb_env, port_variable="KB_PORT", log_path=workdir / "kb.log")
+            run_command(
+                [sys.executable, "-m", "kb_service"],
+                env=kb_env,
+                port_variable="KB_PORT",
+                log_path=workdir / "kb.log",
+                ready_path="/readyz",
+                port=kb_port,
+                wait=False,
+            )
         )
+        started.append((kb, "/readyz", 180))
         if with_desk:
             env = {
                 "DESK_RASA_URL": f"http://127.0.0.1:{rasa_port}",
@@ -76,7 +108,7 @@ def assistant_stack(
                 "DESK_PUBLIC_URL": desk_url,
                 **(desk_env or {}),
             }
-            services.enter_context(
+            desk = services.enter_context(
                 run_command(
                     [sys.executable, "-m", "desk"],
                     env=env,
@@ -84,15 +116,16 @@ def assistant_stack(
                     log_path=workdir / "desk.log",
                     ready_path="/readyz",
                     port=desk_port,
+                    wait=False,
                 )
             )
-        actions_port = free_port()
+            started.append((desk, "/readyz", 180))
         actions_env = {
             "ACTIONS_KB_URL": kb.url,
             "ACTIONS_DESK_URL": desk_url,
             "ACTIONS_OUTBOX_PATH": str(workdir / "outbox.sqlite3"),
         }
-        services.enter_context(
+        actions = services.enter_context(
             run_command(
                 [RASA_PY, "-m", "actions"],
                 env=actions_env,
@@ -100,8 +133,10 @@ def assistant_stack(
                 log_path=workdir / "actions.log",
                 ready_path="/health",
                 port=actions_port,
+                wait=False,
             )
         )
+        started.append((actions, "/health", 180))
         rasa_env = {"ACTIONS_PORT": str(actions_port), "RASA_TRACKER_DB": str(workdir / "tracker.db")}
         rasa = services.enter_context(
             run_command(
@@ -110,8 +145,12 @@ def assistant_stack(
                 port_variable="RASA_PORT",
                 log_path=workdir / "rasa.log",
                 ready_path="/status",
-                timeout=300,
                 port=rasa_port,
+                wait=False,
             )
         )
+        started.append((rasa, "/status", 300))
+        for service, path, timeout in started:
+            wait_ready(service, path, timeout)
+        _built_kb.setdefault("data", kb_dir)
         yield Stack(rasa.url, kb.url, workdir / "outbox.sqlite3", workdir, desk_url if with_desk else None)
