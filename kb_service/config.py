@@ -36,12 +36,12 @@ class Settings(BaseSettings):
     torch_threads: int = Field(1, ge=1)
 
     # Ranking and verdicts; the defaults come from `make eval` calibration (see README).
-    keyword_weight: float = Field(0.3, ge=0.0)
-    keyword_full_score: float = Field(16.0, gt=0.0)
-    passages_per_article: int = Field(3, ge=1, le=20)
-    answer_threshold: float = 0.78
-    answer_margin: float = 0.13
-    clarify_threshold: float = 0.54
+    keyword_weight: float = Field(0.25, ge=0.0)
+    keyword_full_score: float = Field(24.0, gt=0.0)
+    passages_per_article: int = Field(4, ge=1, le=20)
+    answer_threshold: float = 0.62
+    answer_margin: float = 0.12
+    clarify_threshold: float = 0.50
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

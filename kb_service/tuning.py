@@ -49,7 +49,7 @@ class Pair:
 class TuningParams:
     epochs: int = 2
     learning_rate: float = 2e-4
-    frozen_layers: int = 4  # lower transformer layers kept as they are (their outputs cached once)
+    frozen_layers: int = 3  # lower transformer layers kept as they are (their outputs cached once)
     batch_size: int = 32  # articles per batch, each document encoded once
     questions_per_article: int = 4  # phrasings of one article in a batch, sharing its document
     questions_per_epoch: int = 60  # phrasings of each article sampled per epoch (fresh each time)
