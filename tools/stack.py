@@ -74,83 +74,56 @@ def assistant_stack(
     desk is down."""
     train_bot()
     workdir.mkdir(parents=True, exist_ok=True)
-    desk_port, rasa_port, actions_port = free_port(), free_port(), free_port()
-    desk_url = f"http://127.0.0.1:{desk_port}"
+    kb_port, desk_port, rasa_port, actions_port = free_port(), free_port(), free_port(), free_port()
+    kb_url, desk_url = f"http://127.0.0.1:{kb_port}", f"http://127.0.0.1:{desk_port}"
     kb_dir = kb_data or workdir / "kb"
     seed_kb_data(kb_dir)
-    kb_env = {
-        "KB_DATA_DIR": str(kb_dir),
-        "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
-        "KB_PUBLIC_URL": f"{desk_url}/help",
-    }
     # Every service starts at once and is then waited for: Rasa loads its model while the
     # knowledge service builds its index.
     with contextlib.ExitStack() as services:
-        kb_port = free_port()
         started: list[tuple[RunningService, str, float]] = []
-        kb = services.enter_context(
-            run_command(
-                [sys.executable, "-m", "kb_service"],
-                env=kb_env,
-                port_variable="KB_PORT",
-                log_path=workdir / "kb.log",
-                ready_path="/readyz",
-                port=kb_port,
-                wait=False,
+
+        def spawn(
+            name: str, command: list[str], env: dict[str, str], port: int, ready: str
+        ) -> RunningService:
+            service = services.enter_context(
+                run_command(
+                    command,
+                    env=env,
+                    port_variable=f"{name.upper()}_PORT",
+                    log_path=workdir / f"{name}.log",
+                    ready_path=ready,
+                    port=port,
+                    wait=False,
+                )
             )
-        )
-        started.append((kb, "/readyz", 180))
+            started.append((service, ready, 300 if name == "rasa" else 180))
+            return service
+
+        kb_env = {
+            "KB_DATA_DIR": str(kb_dir),
+            "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+            "KB_PUBLIC_URL": f"{desk_url}/help",
+        }
+        spawn("kb", [sys.executable, "-m", "kb_service"], kb_env, kb_port, "/readyz")
         if with_desk:
-            env = {
+            desk_settings = {
                 "DESK_RASA_URL": f"http://127.0.0.1:{rasa_port}",
-                "DESK_KB_URL": kb.url,
+                "DESK_KB_URL": kb_url,
                 "DESK_DATABASE_PATH": str(workdir / "desk.sqlite3"),
                 "DESK_PUBLIC_URL": desk_url,
                 **(desk_env or {}),
             }
-            desk = services.enter_context(
-                run_command(
-                    [sys.executable, "-m", "desk"],
-                    env=env,
-                    port_variable="DESK_PORT",
-                    log_path=workdir / "desk.log",
-                    ready_path="/readyz",
-                    port=desk_port,
-                    wait=False,
-                )
-            )
-            started.append((desk, "/readyz", 180))
+            spawn("desk", [sys.executable, "-m", "desk"], desk_settings, desk_port, "/readyz")
         actions_env = {
-            "ACTIONS_KB_URL": kb.url,
+            "ACTIONS_KB_URL": kb_url,
             "ACTIONS_DESK_URL": desk_url,
             "ACTIONS_OUTBOX_PATH": str(workdir / "outbox.sqlite3"),
         }
-        actions = services.enter_context(
-            run_command(
-                [RASA_PY, "-m", "actions"],
-                env=actions_env,
-                port_variable="ACTIONS_PORT",
-                log_path=workdir / "actions.log",
-                ready_path="/health",
-                port=actions_port,
-                wait=False,
-            )
-        )
-        started.append((actions, "/health", 180))
+        spawn("actions", [RASA_PY, "-m", "actions"], actions_env, actions_port, "/health")
         rasa_env = {"ACTIONS_PORT": str(actions_port), "RASA_TRACKER_DB": str(workdir / "tracker.db")}
-        rasa = services.enter_context(
-            run_command(
-                [str(ROOT / "scripts" / "run-rasa.sh")],
-                env=rasa_env,
-                port_variable="RASA_PORT",
-                log_path=workdir / "rasa.log",
-                ready_path="/status",
-                port=rasa_port,
-                wait=False,
-            )
-        )
-        started.append((rasa, "/status", 300))
+        rasa = spawn("rasa", [str(ROOT / "scripts" / "run-rasa.sh")], rasa_env, rasa_port, "/status")
         for service, path, timeout in started:
             wait_ready(service, path, timeout)
         _built_kb.setdefault("data", kb_dir)
-        yield Stack(rasa.url, kb.url, workdir / "outbox.sqlite3", workdir, desk_url if with_desk else None)
+        yield Stack(rasa.url, kb_url, workdir / "outbox.sqlite3", workdir, desk_url if with_desk else None)
