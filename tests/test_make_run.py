@@ -58,9 +58,9 @@ def test_run_starts_every_service_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert "is ready" in banner, banner[-3000:]
         for name, url in checks.items():
             assert httpx.get(url, timeout=5).status_code == 200, name
-        assert "still waiting for" in banner
+        assert "==> waiting for" in banner
         assert "rasa (loading the trained model" in banner
-        assert banner.index("still waiting for") < banner.index("is ready")
+        assert banner.index("==> waiting for") < banner.index("is ready")
         assert httpx.get(f"{desk}/").status_code == 200
         for path in ("/console", "/docs", "/help/"):
             assert f"localhost:{ports['DESK_PORT']}{path}" in banner

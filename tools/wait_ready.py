@@ -1,5 +1,6 @@
-"""`make run`'s watcher: says which services it is still waiting for, and prints the banner
-(the URLs to open) only once every service answers its readiness check.
+"""`make run`'s watcher: says which services it is waiting for (at once, then every ten
+seconds), and prints the banner (the URLs to open) only once every service answers its
+readiness check.
 
 usage: python -m tools.wait_ready BANNER_FILE NAME=URL [NAME=URL ...]
 """
@@ -42,7 +43,7 @@ def wait(
 ) -> bool:
     """Poll until every check answers; every `every` seconds say which are still pending."""
     started = clock()
-    last_said = started
+    last_said: float | None = None
     pending = dict(checks)
     while pending:
         for name, url in list(pending.items()):
@@ -54,7 +55,10 @@ def wait(
         if now - started > timeout:
             say(f"==> gave up after {timeout:.0f}s waiting for: {describe(pending)}")
             return False
-        if now - last_said >= every:
+        if last_said is None:
+            say(f"==> waiting for {describe(pending)}")
+            last_said = now
+        elif now - last_said >= every:
             say(f"==> {now - started:.0f}s: still waiting for {describe(pending)}")
             last_said = now
         sleep(poll)

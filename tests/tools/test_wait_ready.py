@@ -39,6 +39,8 @@ def test_says_which_services_are_still_pending_until_all_answer() -> None:
         sleep=clock.sleep,
     )
     assert done
+    assert lines[0].startswith("==> waiting for kb (")
+    assert "rasa" in lines[0]
     pending = [line for line in lines if "still waiting" in line]
     assert pending, lines
     assert "kb" not in pending[-1].split("for", 1)[1]
