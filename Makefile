@@ -46,8 +46,9 @@ $(RASA_OK): requirements/rasa.txt scripts/make-venv.sh
 prepare-run:
 	@$(MAKE) --no-print-directory -j$(SETUP_JOBS) model bot-model
 
-prepare-test:
-	@$(MAKE) --no-print-directory -j$(SETUP_JOBS) model bot-model system
+# System packages first, on a quiet terminal (apt may ask for a sudo password).
+prepare-test: system
+	@$(MAKE) --no-print-directory -j$(SETUP_JOBS) model bot-model
 
 # System packages the tests need (Debian chromium + chromium-driver, docker-compose).
 system:

@@ -164,7 +164,11 @@ def main() -> None:
         report["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2))
-        failed = [k for k, v in report.items() if isinstance(v, dict) and v.get("exit", 0) != 0]
+        failed = [
+            k
+            for k, v in report.items()
+            if isinstance(v, dict) and (v.get("exit", 0) != 0 or v.get("answered") is False)
+        ]
         print(json.dumps(report, indent=2))
         if failed:
             print(f"failed: {failed}; logs were in {workdir}", file=sys.stderr)

@@ -104,7 +104,7 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             raise RuntimeError("warm_up() must be called before encode()")
         bulk = len(texts) >= BULK_TEXTS
-        pin_threads(max(self._threads, os.cpu_count() or 1) if bulk else self._threads)
+        pin_threads(max(self._threads, len(os.sched_getaffinity(0))) if bulk else self._threads)
         try:
             vectors = self._model.encode(
                 texts,

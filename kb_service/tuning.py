@@ -15,12 +15,14 @@ per-user cache by that fingerprint, so another clone on the machine copies it in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import random
 import shutil
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -230,46 +232,77 @@ def user_cache_dir() -> Path:
 class ModelCache:
     """Tuned models kept by fingerprint, so another clone with the same articles and recipe
     copies one instead of tuning again. The repository's own `var/model` stays the working
-    copy; the cache is only ever copied from, and a broken entry is simply tuned again."""
+    copy; the cache is only ever copied from, and an entry that is not whole (no completion
+    record, or files of other sizes than it records) is simply tuned again. Clones storing the
+    same model at once each stage their own copy; the first rename wins, the others discard."""
+
+    RECORD = "cache-entry.json"
 
     def __init__(self, root: Path, keep: int = 3) -> None:
         self.root = root / "models"
         self.keep = keep
 
+    @staticmethod
+    def _sizes(folder: Path) -> dict[str, int]:
+        return {
+            str(p.relative_to(folder)): p.stat().st_size
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != ModelCache.RECORD
+        }
+
+    def _is_whole(self, entry: Path, fp: str) -> bool:
+        report = read_report(entry)
+        try:
+            recorded = json.loads((entry / self.RECORD).read_text())
+            return report is not None and report.fingerprint == fp and recorded == self._sizes(entry)
+        except (OSError, ValueError):
+            return False
+
     def fetch(self, fp: str, out_dir: Path) -> bool:
         cached = self.root / fp
-        report = read_report(cached)
-        if report is None or report.fingerprint != fp:
+        if not self._is_whole(cached, fp):
             return False
         staging = out_dir.with_name(out_dir.name + ".staging")
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            shutil.copytree(cached, staging)
+            shutil.copytree(cached, staging, ignore=shutil.ignore_patterns(self.RECORD))
         except OSError as e:
             log.warning("could not copy the cached model %s (%s); tuning instead", cached, e)
             shutil.rmtree(staging, ignore_errors=True)
             return False
         _swap_in(staging, out_dir)
-        os.utime(cached)
+        with contextlib.suppress(OSError):  # only the eviction order depends on it
+            os.utime(cached)
         return True
 
     def store(self, fp: str, model_dir: Path) -> None:
-        staging = self.root / f".{fp}.staging"
         try:
-            shutil.rmtree(staging, ignore_errors=True)
-            shutil.copytree(model_dir, staging)
-            shutil.rmtree(self.root / fp, ignore_errors=True)
-            staging.rename(self.root / fp)
+            self.root.mkdir(parents=True, exist_ok=True)
+            own = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{fp}."))
         except OSError as e:  # a cache we cannot write only costs the next clone a tuning
             log.warning("could not keep the tuned model in %s (%s)", self.root, e)
-            shutil.rmtree(staging, ignore_errors=True)
             return
-        entries = sorted(
-            (p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-            key=lambda p: p.stat().st_mtime,
-            reverse=True,
-        )
-        for old in entries[self.keep :]:
+        try:
+            staged = own / "model"
+            shutil.copytree(model_dir, staged)
+            (staged / self.RECORD).write_text(json.dumps(self._sizes(staged)))
+            if not (self.root / fp).exists():
+                staged.rename(self.root / fp)
+        except OSError as e:  # another clone stored it first, or the disk is full
+            log.info("kept no copy of the tuned model in %s (%s)", self.root, e)
+        finally:
+            shutil.rmtree(own, ignore_errors=True)
+        self._evict()
+
+    def _evict(self) -> None:
+        def age(entry: Path) -> float:
+            try:
+                return entry.stat().st_mtime
+            except OSError:
+                return 0.0
+
+        entries = [p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        for old in sorted(entries, key=age, reverse=True)[self.keep :]:
             shutil.rmtree(old, ignore_errors=True)
 
 

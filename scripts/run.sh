@@ -16,7 +16,7 @@ if [ -z "${DESK_AGENTS:-}" ]; then
   demo_agent="  demo agent          ana@kestrel.example / kestrel-demo   (set DESK_AGENTS for real accounts)"
 fi
 mkdir -p var
-banner=var/run-banner.txt
+banner=$(mktemp "${TMPDIR:-/tmp}/kestrel-run-banner.XXXXXX")
 cat > "$banner" <<MSG
 
   Kestrel support assistant is ready (Ctrl-C stops everything)
@@ -39,11 +39,10 @@ echo "==> starting the knowledge service, action server, Rasa and the desk (the 
   "rasa=http://127.0.0.1:${RASA_PORT}/status" \
   "desk=http://127.0.0.1:${DESK_PORT}/readyz" &
 watcher=$!
+trap 'kill "$watcher" 2>/dev/null || true; rm -f "$banner"' EXIT
 # Ctrl-C is how this is meant to end: honcho stops every service and reports 130, which is success.
 status=0
 .venv/svc/bin/honcho start -f Procfile || status=$?
-kill "$watcher" 2>/dev/null || true
-wait "$watcher" 2>/dev/null || true
 if [ "$status" -eq 130 ]; then
   echo "all services stopped"
   exit 0

@@ -7,14 +7,16 @@ cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false
 model=bot/models/kestrel.tar.gz
 stamp=bot/models/kestrel.sha256
-hash=$(find bot/config.yml bot/domain.yml bot/data bot/addons -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+# The Rasa pins are part of the key: clones sharing the per-user cache may pin other versions.
+hash=$(find bot/config.yml bot/domain.yml bot/data bot/addons requirements/rasa.txt -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 if [ -f "$model" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then
   echo "==> Rasa model is up to date ($model)"
   exit 0
 fi
 cache="${KESTREL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kestrel-support}/rasa"
 mkdir -p bot/models
-if [ -f "$cache/$hash.tar.gz" ] && cp "$cache/$hash.tar.gz" "$model.partial"; then
+# A cached model is used only if it is a whole archive; anything else is trained again.
+if [ -f "$cache/$hash.tar.gz" ] && cp "$cache/$hash.tar.gz" "$model.partial" && tar -tzf "$model.partial" >/dev/null 2>&1; then
   mv "$model.partial" "$model"
   echo "$hash" > "$stamp"
   echo "==> copied the Rasa model trained from this bot/ from $cache"
@@ -37,9 +39,14 @@ if [ "$status" -ne 0 ] || [ ! -f "$model" ]; then
   exit 1
 fi
 echo "$hash" > "$stamp"
-if mkdir -p "$cache" 2>/dev/null && cp "$model" "$cache/.$hash.partial" 2>/dev/null; then
-  mv "$cache/.$hash.partial" "$cache/$hash.tar.gz"
-  # Keep the three newest models.
-  ls -1t "$cache"/*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f
-fi
+rm -f "$model.partial"
+# Keep a copy for other clones: written under a name of its own, then renamed, so two clones
+# storing at once never publish a half-written file. A cache we cannot write costs nothing.
+{
+  mkdir -p "$cache" &&
+    tmp=$(mktemp "$cache/.$hash.XXXXXX") &&
+    cp "$model" "$tmp" &&
+    mv -f "$tmp" "$cache/$hash.tar.gz" &&
+    { ls -1t "$cache"/*.tar.gz | tail -n +4 | xargs -r rm -f; }
+} 2>/dev/null || { rm -f "${tmp:-}" 2>/dev/null; true; }
 echo "==> trained bot/models/kestrel.tar.gz"

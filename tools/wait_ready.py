@@ -7,6 +7,7 @@ usage: python -m tools.wait_ready BANNER_FILE NAME=URL [NAME=URL ...]
 
 from __future__ import annotations
 
+import http.client
 import sys
 import time
 import urllib.error
@@ -22,11 +23,15 @@ HINTS = {
 }
 
 
+# Our services are on loopback: never through an http_proxy the environment may set.
+_direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URLs
+        with _direct.open(url, timeout=2) as response:
             return bool(response.status == 200)
-    except (urllib.error.URLError, OSError, ValueError):
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
         return False
 
 

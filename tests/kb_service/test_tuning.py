@@ -145,6 +145,25 @@ def test_a_cached_entry_with_another_fingerprint_inside_is_not_trusted(tmp_path:
     assert not cache.fetch("abc", tmp_path / "out")
 
 
+def test_a_half_written_entry_is_not_trusted(tmp_path: Path) -> None:
+    cache = ModelCache(tmp_path / "cache")
+    cache.store("abc", fake_model(tmp_path / "made", "abc", b"all of the weights"))
+    (cache.root / "abc" / "model.safetensors").write_bytes(b"half")  # as a crashed copy leaves it
+    assert not cache.fetch("abc", tmp_path / "out")
+    (cache.root / "abc" / ModelCache.RECORD).unlink()
+    assert not cache.fetch("abc", tmp_path / "out")
+
+
+def test_storing_a_model_the_cache_already_has_keeps_the_first(tmp_path: Path) -> None:
+    cache = ModelCache(tmp_path / "cache")
+    cache.store("abc", fake_model(tmp_path / "first", "abc", b"first"))
+    cache.store("abc", fake_model(tmp_path / "second", "abc", b"second"))
+    assert cache.fetch("abc", tmp_path / "out")
+    assert (tmp_path / "out" / "model.safetensors").read_bytes() == b"first"
+    assert not (tmp_path / "out" / ModelCache.RECORD).exists()
+    assert [p.name for p in cache.root.iterdir()] == ["abc"]  # no staging left behind
+
+
 def test_the_cache_keeps_only_the_newest_models(tmp_path: Path) -> None:
     cache = ModelCache(tmp_path / "cache", keep=2)
     for i, fp in enumerate(["one", "two", "three"]):
