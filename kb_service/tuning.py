@@ -15,14 +15,11 @@ per-user cache by that fingerprint, so another clone on the machine copies it in
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import logging
 import os
 import random
-import shutil
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +30,7 @@ from typing import TypeVar
 
 from kb_service.articles import Article, load_articles
 from kb_service.embedder import bundled_model_path
+from kb_service.model_cache import ModelCache, replace_dir, user_cache_dir
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -200,110 +198,13 @@ def tune(
         pairs=len(pairs),
         seconds=round(time.perf_counter() - started, 1),
     )
-    staging = out_dir.with_name(out_dir.name + ".staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save(str(staging))
-    (staging / "tuning.json").write_text(json.dumps(asdict(report), indent=2))
-    _swap_in(staging, out_dir)
+
+    def write(staging: Path) -> None:
+        model.save(str(staging))
+        (staging / "tuning.json").write_text(json.dumps(asdict(report), indent=2))
+
+    replace_dir(out_dir, write)
     return report
-
-
-def _swap_in(staging: Path, out_dir: Path) -> None:
-    """Replace `out_dir` by `staging` with renames, so a reader never sees half a model."""
-    if out_dir.exists():
-        previous = out_dir.with_name(out_dir.name + ".previous")
-        shutil.rmtree(previous, ignore_errors=True)
-        out_dir.rename(previous)
-        staging.rename(out_dir)
-        shutil.rmtree(previous, ignore_errors=True)
-    else:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(out_dir)
-
-
-def user_cache_dir() -> Path:
-    """Per-user cache shared by every clone on this machine: `KESTREL_CACHE_DIR`, else
-    `$XDG_CACHE_HOME/kestrel-support`, else `~/.cache/kestrel-support`."""
-    if explicit := os.environ.get("KESTREL_CACHE_DIR"):
-        return Path(explicit)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kestrel-support"
-
-
-class ModelCache:
-    """Tuned models kept by fingerprint, so another clone with the same articles and recipe
-    copies one instead of tuning again. The repository's own `var/model` stays the working
-    copy; the cache is only ever copied from, and an entry that is not whole (no completion
-    record, or files of other sizes than it records) is simply tuned again. Clones storing the
-    same model at once each stage their own copy; the first rename wins, the others discard."""
-
-    RECORD = "cache-entry.json"
-
-    def __init__(self, root: Path, keep: int = 3) -> None:
-        self.root = root / "models"
-        self.keep = keep
-
-    @staticmethod
-    def _sizes(folder: Path) -> dict[str, int]:
-        return {
-            str(p.relative_to(folder)): p.stat().st_size
-            for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != ModelCache.RECORD
-        }
-
-    def _is_whole(self, entry: Path, fp: str) -> bool:
-        report = read_report(entry)
-        try:
-            recorded = json.loads((entry / self.RECORD).read_text())
-            return report is not None and report.fingerprint == fp and recorded == self._sizes(entry)
-        except (OSError, ValueError):
-            return False
-
-    def fetch(self, fp: str, out_dir: Path) -> bool:
-        cached = self.root / fp
-        if not self._is_whole(cached, fp):
-            return False
-        staging = out_dir.with_name(out_dir.name + ".staging")
-        shutil.rmtree(staging, ignore_errors=True)
-        try:
-            shutil.copytree(cached, staging, ignore=shutil.ignore_patterns(self.RECORD))
-        except OSError as e:
-            log.warning("could not copy the cached model %s (%s); tuning instead", cached, e)
-            shutil.rmtree(staging, ignore_errors=True)
-            return False
-        _swap_in(staging, out_dir)
-        with contextlib.suppress(OSError):  # only the eviction order depends on it
-            os.utime(cached)
-        return True
-
-    def store(self, fp: str, model_dir: Path) -> None:
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            own = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{fp}."))
-        except OSError as e:  # a cache we cannot write only costs the next clone a tuning
-            log.warning("could not keep the tuned model in %s (%s)", self.root, e)
-            return
-        try:
-            staged = own / "model"
-            shutil.copytree(model_dir, staged)
-            (staged / self.RECORD).write_text(json.dumps(self._sizes(staged)))
-            if not (self.root / fp).exists():
-                staged.rename(self.root / fp)
-        except OSError as e:  # another clone stored it first, or the disk is full
-            log.info("kept no copy of the tuned model in %s (%s)", self.root, e)
-        finally:
-            shutil.rmtree(own, ignore_errors=True)
-        self._evict()
-
-    def _evict(self) -> None:
-        def age(entry: Path) -> float:
-            try:
-                return entry.stat().st_mtime
-            except OSError:
-                return 0.0
-
-        entries = [p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
-        for old in sorted(entries, key=age, reverse=True)[self.keep :]:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def main() -> None:
