@@ -31,6 +31,9 @@ class ActionsSettings(BaseSettings):
     follow_up_max_words: int = Field(6, ge=1)
     steps_shown: int = Field(4, ge=1)
     clarify_options: int = Field(3, ge=2, le=5)
+    # A request for a person this long may name a sensitive topic ("someone is using my card,
+    # I need a person"): its safety steps are shown before the handoff.
+    topic_min_words: int = Field(5, ge=1)
 
     class Config:
         env_prefix = "ACTIONS_"

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies
 from actions.conversation import ArticleShown, articles_shown, conversation_state, transcript_of
 from actions.errors import RejectedRequest, ServiceUnavailable
-from actions.escalation import Decision, Reason, Signal, decide
+from actions.escalation import Decision, Reason, Signal, decide, sensitive_hit
 from actions.services import Services, default_services
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,17 @@ async def hand_over(
     return [ConversationPaused(), ActionExecuted("action_listen")]
 
 
+async def present_sensitive(
+    action: ServiceAction, dispatcher: CollectingDispatcher, tracker: Tracker, article_id: str
+) -> List[EventType]:
+    """Safety steps first (freeze the card, ...), then a person."""
+    article = await action.services.kb.article(article_id)
+    steps = replies.key_steps(article["body"], action.services.settings.steps_shown)
+    dispatcher.utter_message(text=replies.answer_text(article, steps))
+    decision = decide(Signal.SENSITIVE_ARTICLE, failures=0, abuse=0, policy=action.services.policy)
+    return await hand_over(action.services, dispatcher, tracker, decision, article=article)
+
+
 class ServiceAction(Action, abc.ABC):  # type: ignore[misc]  # rasa-sdk ships no type information
     """An action whose clients come in through the constructor (the SDK builds actions with no
     arguments, so the defaults are the shared services). Abstract, so the SDK does not
@@ -178,9 +189,25 @@ class ActionHandoff(ServiceAction):
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         signal = INTENT_SIGNALS.get(intent or "", Signal.ASKED_FOR_PERSON)
+        sensitive = await self._sensitive_topic(tracker)
+        if sensitive is not None:
+            # "Someone is using my card, get me a person": the person, with the safety steps first.
+            return await present_sensitive(self, dispatcher, tracker, sensitive)
         state = conversation_state(tracker.events)
         decision = decide(signal, failures=state.failures, abuse=state.abuse, policy=self.services.policy)
         return await hand_over(self.services, dispatcher, tracker, decision)
+
+    async def _sensitive_topic(self, tracker: Tracker) -> Optional[str]:
+        """The sensitive article a request for a person is about, when it names one plausibly."""
+        text = (tracker.latest_message.get("text") or "").strip()
+        if len(text.split()) < self.services.settings.topic_min_words:
+            return None
+        try:
+            result = await self.services.kb.search(text)
+        except (ServiceUnavailable, RejectedRequest):
+            return None  # the person matters more than the safety steps: hand over regardless
+        hit = sensitive_hit(result["verdict"], result["hits"], self.services.policy)
+        return None if hit is None else str(hit["article_id"])
 
 
 class ActionHandleAbuse(ServiceAction):

@@ -15,7 +15,7 @@ from actions import replies
 from actions.conversation import conversation_state
 from actions.errors import ActionsError, RejectedRequest
 from actions.escalation import Decision, Signal, decide, sensitive_hit
-from actions.handoff import ServiceAction, hand_over
+from actions.handoff import ServiceAction, hand_over, present_sensitive
 
 log = logging.getLogger(__name__)
 
@@ -118,17 +118,6 @@ async def present_answer(
         question += " If this needs a closer look, a member of our team can help."
     dispatcher.utter_message(text=question, buttons=replies.FEEDBACK_BUTTONS)
     return []
-
-
-async def present_sensitive(
-    action: ServiceAction, dispatcher: CollectingDispatcher, tracker: Tracker, article_id: str
-) -> List[EventType]:
-    """Safety steps first (freeze the card, ...), then a person."""
-    article = await action.services.kb.article(article_id)
-    steps = replies.key_steps(article["body"], action.services.settings.steps_shown)
-    dispatcher.utter_message(text=replies.answer_text(article, steps))
-    decision = decide(Signal.SENSITIVE_ARTICLE, failures=0, abuse=0, policy=action.services.policy)
-    return await hand_over(action.services, dispatcher, tracker, decision, article=article)
 
 
 class ActionShowArticle(ServiceAction):

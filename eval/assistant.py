@@ -2,11 +2,13 @@
 CLINC150 out-of-scope queries, each the first message of a new conversation, through Rasa's REST
 channel with the real action server and knowledge service behind it.
 
-Each outcome is a correct answer, a wrong answer, a clarification, `none`, or a handoff. Targets:
-at least 95% of messages on sensitive topics (articles marked `escalation: always`) lead to a
-handoff, at most 5% of first messages on other topics do; wrong answers at most 5% of in-scope
-messages; out-of-scope messages get an article as the answer at most 15% of the time. Also
-reports the median and 95th percentile time per reply.
+Each outcome is a correct answer, a wrong answer, a clarification, `none`, or a handoff. Then
+our own held-out requests for a person and complaints (eval/data/person_requests.yml), each of
+which must be handed over. Targets (issue 9): at least 98% of messages on sensitive topics
+(articles marked `escalation: always`) and of requests for a person lead to a handoff, at most
+3% of first messages on other topics do; wrong answers at most 2% of in-scope messages;
+out-of-scope messages get an article as the answer at most 5% of the time. Also reports the
+median and 95th percentile time per reply.
 """
 
 from __future__ import annotations
@@ -25,11 +27,18 @@ from typing import Any
 
 import httpx
 
-from eval.datasets import Example, banking77_train, out_of_scope
+from eval.datasets import Example, PersonRequest, banking77_train, out_of_scope, person_requests
 from tools.services import ROOT
 from tools.stack import Stack, assistant_stack
 
-TARGETS = {"sensitive_handoff": 0.95, "other_handoff": 0.05, "wrong": 0.05, "oos_answered": 0.15}
+TARGETS = {
+    "sensitive_handoff": 0.98,
+    "other_handoff": 0.03,
+    "wrong": 0.02,
+    "oos_answered": 0.05,
+    "person_handoff": 0.98,
+}
+AT_LEAST = {"sensitive_handoff", "person_handoff"}
 
 
 def outcome(messages: list[dict[str, Any]], expected_article: str | None) -> tuple[str, str | None]:
@@ -60,6 +69,35 @@ def run_queries(
 
     with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(one, examples))
+
+
+def run_person_requests(stack: Stack, requests: list[PersonRequest], workers: int) -> dict[str, Any]:
+    """Our held-out requests for a person and complaints: each must end in a handoff."""
+
+    def one(request: PersonRequest) -> dict[str, Any]:
+        messages = stack.say(f"eval-{uuid.uuid4().hex}", request.text)
+        result, detail = outcome(messages, None)
+        return {
+            "kind": request.kind,
+            "style": request.style,
+            "text": request.text,
+            "outcome": result,
+            "detail": detail,
+        }
+
+    with ThreadPoolExecutor(workers) as pool:
+        rows = list(pool.map(one, requests))
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by[row["kind"]].append(row)
+        by[row["style"]].append(row)
+    return {
+        "messages": len(rows),
+        "handoff": share(rows, "handoff"),
+        "by_kind_and_style": {k: round(share(v, "handoff"), 4) for k, v in sorted(by.items())},
+        "reasons": dict(Counter(r["detail"] for r in rows if r["outcome"] == "handoff").most_common()),
+        "missed": [{"text": r["text"], "outcome": r["outcome"]} for r in rows if r["outcome"] != "handoff"],
+    }
 
 
 def share(rows: list[dict[str, Any]], *outcomes: str) -> float:
@@ -100,8 +138,8 @@ def report(
 def render(r: dict[str, Any]) -> str:
     def check(name: str, value: float) -> str:
         target = TARGETS[name]
-        good = value >= target if name == "sensitive_handoff" else value <= target
-        sign = ">=" if name == "sensitive_handoff" else "<="
+        good = value >= target if name in AT_LEAST else value <= target
+        sign = ">=" if name in AT_LEAST else "<="
         return f"{value:6.1%}  (target {sign} {target:.0%}: {'met' if good else 'MISSED'})"
 
     o = r["outcomes"]
@@ -117,6 +155,10 @@ def render(r: dict[str, Any]) -> str:
             f"Out-of-scope first messages: {r['oos']} (CLINC150)",
             f"  given an article as the answer      {check('oos_answered', r['oos_answered'])}",
             "  outcomes: " + ", ".join(f"{k} {v:.1%}" for k, v in r["oos_outcomes"].items()),
+            f"Requests for a person and complaints: {r['person']['messages']} (our held-out set)",
+            f"  handed over                         {check('person_handoff', r['person']['handoff'])}",
+            "  by kind and style: "
+            + ", ".join(f"{k} {v:.0%}" for k, v in r["person"]["by_kind_and_style"].items()),
             f"Time per reply: median {r['reply_ms']['median']:.0f} ms, p95 {r['reply_ms']['p95']:.0f} ms",
         ]
     )
@@ -128,7 +170,9 @@ def evaluate(stack: Stack, sample: int, workers: int) -> dict[str, Any]:
     sensitive = {a["topic"] for a in articles if a["escalation"] == "always"}
     in_scope = run_queries(stack, banking77_train(sample), topic_article, workers)
     oos = run_queries(stack, out_of_scope(), topic_article, workers)
-    return report(in_scope, oos, sensitive)
+    result = report(in_scope, oos, sensitive)
+    result["person"] = run_person_requests(stack, person_requests(), workers)
+    return result
 
 
 def main() -> int:
@@ -151,6 +195,7 @@ def main() -> int:
         and result["other_handoff"] <= TARGETS["other_handoff"]
         and result["wrong"] <= TARGETS["wrong"]
         and result["oos_answered"] <= TARGETS["oos_answered"]
+        and result["person"]["handoff"] >= TARGETS["person_handoff"]
     )
     return 0 if met else 1
 

@@ -51,3 +51,19 @@ def banking77_train(sample: int | None = None, seed: int = 7) -> list[Example]:
 def out_of_scope() -> list[Example]:
     with (eval_dir() / "clinc150" / "out_of_scope_dev.csv").open(newline="", encoding="utf-8") as f:
         return [Example(r["text"].strip(), None) for r in csv.DictReader(f)]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRequest:
+    text: str
+    kind: str  # person | complaint
+    style: str
+
+
+def person_requests() -> list[PersonRequest]:
+    """Our own held-out requests for a person and complaints (eval/data/person_requests.yml):
+    written before tuning and never trained on (a test keeps them out of bot/data)."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "eval" / "data" / "person_requests.yml").read_text(encoding="utf-8"))
+    return [PersonRequest(m["text"], m["kind"], m["style"]) for m in data["messages"]]

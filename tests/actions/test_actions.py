@@ -242,6 +242,48 @@ def test_a_complaint_goes_to_a_person_with_high_priority(backends: FakeBackends,
     assert valid_handoff(backends.handoffs[0])["priority"] == "high"
 
 
+def test_a_request_for_a_person_about_a_sensitive_topic_gets_the_safety_steps_first(
+    backends: FakeBackends, svc
+) -> None:
+    backends.search_result = {"verdict": "clarify", "hits": [hit("lost-or-stolen-card", 0.7)]}
+    result = run(ActionHandoff(svc), [user("my card was stolen, I need to talk to someone", "request_human")])
+    assert backends.searches == ["my card was stolen, I need to talk to someone"]
+    assert "1. Freeze the card: Card > Freeze." in result.texts[0]
+    assert result.decisions[-1]["reason"] == "sensitive_topic"
+    assert result.paused
+
+
+@pytest.mark.parametrize(
+    ("text", "search_result", "kb_down"),
+    [
+        (
+            "human please",
+            {"verdict": "answer", "hits": [hit("lost-or-stolen-card", 0.9)]},
+            False,
+        ),  # too short
+        (
+            "my card has not come yet, can I talk to someone",
+            {"verdict": "answer", "hits": [hit("card-arrival", 0.9)]},
+            False,
+        ),
+        (
+            "my card is gone and I want to talk to someone",
+            {"verdict": "none", "hits": [hit("lost-or-stolen-card", 0.3)]},
+            False,
+        ),
+        ("my card was stolen, I need to talk to someone", {"verdict": "answer", "hits": []}, True),
+    ],
+)
+def test_a_request_for_a_person_hands_over_at_once_otherwise(
+    backends: FakeBackends, svc, text: str, search_result: dict, kb_down: bool
+) -> None:
+    backends.search_result, backends.kb_down = search_result, kb_down
+    result = run(ActionHandoff(svc), [user(text, "request_human")])
+    assert [d["kind"] for d in result.decisions] == ["handoff"]
+    assert result.decisions[0]["reason"] == "customer_request"
+    assert result.paused
+
+
 def test_when_the_desk_is_down_the_customer_is_told_and_nothing_is_lost(backends: FakeBackends, svc) -> None:
     backends.desk_down = True
     result = run(ActionHandoff(svc), [user("human please", "request_human")])

@@ -46,8 +46,13 @@ def test_button_payloads_name_declared_intents() -> None:
 @pytest.mark.slow
 def test_rasa_data_validate_is_clean() -> None:
     result = subprocess.run(
-        [str(RASA), "data", "validate", "--fail-on-warnings"], cwd=BOT, env=ENV, capture_output=True, text=True,
-        timeout=300, check=False,
+        [str(RASA), "data", "validate", "--fail-on-warnings"],
+        cwd=BOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -56,8 +61,42 @@ def test_rasa_data_validate_is_clean() -> None:
 def test_conversation_tests_pass_without_a_single_prediction_error(tmp_path: Path) -> None:
     subprocess.run([str(ROOT / "scripts" / "train-bot.sh")], env=ENV, check=True, timeout=900)
     result = subprocess.run(
-        [str(RASA), "test", "core", "--model", "models/kestrel.tar.gz", "--stories", "tests/test_conversations.yml",
-         "--fail-on-prediction-errors", "--out", str(tmp_path / "results")],
-        cwd=BOT, env=ENV, capture_output=True, text=True, timeout=900, check=False,
+        [
+            str(RASA),
+            "test",
+            "core",
+            "--model",
+            "models/kestrel.tar.gz",
+            "--stories",
+            "tests/test_conversations.yml",
+            "--fail-on-prediction-errors",
+            "--out",
+            str(tmp_path / "results"),
+        ],
+        cwd=BOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+def _normalised(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def test_the_held_out_person_requests_are_never_trained_on() -> None:
+    """eval/data/person_requests.yml measures the assistant; no sentence of it may train it."""
+    held_out = yaml.safe_load((ROOT / "eval" / "data" / "person_requests.yml").read_text())["messages"]
+    assert len(held_out) >= 300
+    assert {m["kind"] for m in held_out} == {"person", "complaint"}
+    trained = set()
+    for path in (BOT / "data" / "nlu").glob("*.yml"):
+        for block in yaml.safe_load(path.read_text()).get("nlu", []):
+            trained |= {
+                _normalised(line.lstrip("- ")) for line in str(block.get("examples", "")).splitlines()
+            }
+    overlap = sorted(m["text"] for m in held_out if _normalised(m["text"]) in trained)
+    assert not overlap, overlap

@@ -1,0 +1,502 @@
+"""Spotting a request for a person, or a complaint, anywhere in a message.
+
+The intent classifier decides what a message is *mostly* about. "My transfer hasn't arrived,
+can I talk to someone?" is mostly about a transfer, so it comes out as a support question and
+the customer who asked for a person gets an article. This detector looks for the request
+itself: a verb of talking next to a person ("speak to an advisor", "put me through to someone"),
+a wish for a person ("I need a real human"), asking whether anyone is there, a call back, a
+refusal of the bot, or a complaint, and tolerates typos and text-speak ("tlk 2 sum1",
+"agnet pls", "complant"). Pure functions, no Rasa: the Rasa pipeline's
+Rasa component that applies it
+(`person_request_component.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import AbstractSet, Iterable, List, Optional, Sequence
+
+PERSON = "person"
+COMPLAINT = "complaint"
+
+# Text-speak and common misspellings, to a canonical word.
+SPELLINGS = {
+    "2": "to",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "pls": "please",
+    "plz": "please",
+    "plx": "please",
+    "spk": "speak",
+    "tlk": "talk",
+    "tak": "talk",
+    "tlak": "talk",
+    "takl": "talk",
+    "sum1": "someone",
+    "some1": "someone",
+    "sumone": "someone",
+    "any1": "anyone",
+    "ne1": "anyone",
+    "every1": "everyone",
+    "no1": "noone",
+    "ppl": "people",
+    "peeps": "people",
+    "humn": "human",
+    "humna": "human",
+    "huamn": "human",
+    "hooman": "human",
+    "hoomans": "humans",
+    "hoomin": "human",
+    "humen": "human",
+    "hman": "human",
+    "agnt": "agent",
+    "agnet": "agent",
+    "agen": "agent",
+    "advsr": "advisor",
+    "advisr": "advisor",
+    "rep": "representative",
+    "reps": "representative",
+    "mngr": "manager",
+    "gimme": "give me",
+    "wanna": "want to",
+    "gotta": "got to",
+    "lemme": "let me",
+    "callback": "call back",
+    "cal": "call",
+    "gt": "get",
+    "rn": "right now",
+    "thru": "through",
+    "wit": "with",
+    "liv": "live",
+    "fone": "phone",
+    "wnat": "want",
+    "ther": "there",
+    "thier": "their",
+    "callbacks": "call back",
+    "chatbot": "bot",
+    "robot": "bot",
+    "bots": "bot",
+    "robots": "bot",
+}
+
+# Person words; spelled-out forms of these are matched with one typo allowed (long words only).
+PEOPLE = {
+    "human",
+    "humans",
+    "person",
+    "persons",
+    "people",
+    "agent",
+    "agents",
+    "advisor",
+    "adviser",
+    "advisors",
+    "advisers",
+    "representative",
+    "representatives",
+    "operator",
+    "operators",
+    "staff",
+    "colleague",
+    "colleagues",
+    "manager",
+    "supervisor",
+    "employee",
+    "employees",
+    "someone",
+    "somebody",
+    "anyone",
+    "anybody",
+    "team",
+    "member",
+}
+# Vague people ("someone", "anyone", "team") name a person only next to a verb of talking.
+VAGUE_PEOPLE = {"someone", "somebody", "anyone", "anybody", "people", "team", "member"}
+STRONG_PEOPLE = PEOPLE - VAGUE_PEOPLE
+# These ask for a person wherever they appear ("this feels like a job for a human").
+UNMISTAKABLE = {
+    "human",
+    "humans",
+    "operator",
+    "operators",
+    "representative",
+    "representatives",
+    "advisor",
+    "adviser",
+    "advisors",
+    "advisers",
+    "supervisor",
+}
+TALK = {"speak", "talk", "chat", "discuss", "chatting", "speaking", "talking"}
+CALL = {"contact", "reach", "call", "ring"}
+HAND_OVER = {
+    "transfer",
+    "transferred",
+    "put",
+    "pass",
+    "passed",
+    "hand",
+    "connect",
+    "connected",
+    "escalate",
+    "forward",
+}
+WANT = {
+    "need",
+    "want",
+    "get",
+    "give",
+    "like",
+    "prefer",
+    "request",
+    "requesting",
+    "ask",
+    "find",
+    "see",
+    "have",
+}
+FILLER = {
+    "a",
+    "an",
+    "the",
+    "to",
+    "with",
+    "me",
+    "us",
+    "through",
+    "over",
+    "on",
+    "in",
+    "real",
+    "actual",
+    "proper",
+    "live",
+    "human",
+    "some",
+    "one",
+    "of",
+    "your",
+    "you",
+    "just",
+    "please",
+    "now",
+    "kestrel",
+    "someone",
+    "at",
+    "up",
+    "back",
+    "right",
+    "away",
+    "an",
+    "actually",
+    "member",
+    "members",
+    "staff",
+    "customer",
+    "support",
+    "service",
+    "team",
+    "bank",
+    "this",
+    "and",
+    "for",
+}
+THERE = {"there", "available", "around", "online", "working", "about", "here", "free", "in"}
+BOT_WORDS = {"bot", "automated", "ai"}
+REFUSAL = {
+    "not",
+    "no",
+    "cant",
+    "cannot",
+    "dont",
+    "isnt",
+    "aint",
+    "beyond",
+    "useless",
+    "ditch",
+    "stop",
+    "enough",
+    "hate",
+    "rubbish",
+    "pointless",
+    "than",
+    "instead",
+    "without",
+    "bypass",
+    "skip",
+    "quit",
+    "other",
+    "rather",
+    "wont",
+    "doesnt",
+}
+# "Are you a human?" asks what the assistant is; the assistant answers that (bot_challenge).
+BOT_QUESTION = re.compile(
+    r"^(hi |hello |hey )?(are you|r you|is this|am i (talking|speaking|chatting) (to|with)|"
+    r"is it|is that|who am i (talking|speaking) to)\b[^?.!]*\?*$"
+)
+COMPLAINT_STEMS = ("complain", "complai", "compla", "complian", "compalin", "compliant", "complnt")
+COMPLAINT_WORDS = {
+    "ombudsman",
+    "ombudsmen",
+    "grievance",
+    "escalate",
+    "escalation",
+    "escalated",
+    "dissatisfied",
+    "dissatisfaction",
+    "unacceptable",
+    "appalling",
+    "disgraceful",
+    "outrageous",
+    "shambles",
+    "moan",
+    "compensation",
+    "compensate",
+    "formally",
+    "officially",
+    "redress",
+}
+COMPLAINT_PHRASES = re.compile(
+    r"\bon record\b|\btak(e|ing) (this|it|my case|things|the matter) further\b"
+    r"|\b(poor|terrible|awful|shocking|bad|appalling|dreadful|rubbish) (service|handling|treatment|support)\b"
+    r"|\b(fed up|let down|treated (unfairly|badly|poorly))\b"
+)
+# "Could a person explain it?", "can someone from your team look into it": asking a person to act.
+MODAL = {"can", "could", "would", "will", "may"}
+PERSON_ACTS = {
+    "look",
+    "explain",
+    "help",
+    "check",
+    "contact",
+    "call",
+    "ring",
+    "deal",
+    "pick",
+    "review",
+    "sort",
+    "take",
+    "handle",
+    "assist",
+    "investigate",
+    "reach",
+    "speak",
+    "talk",
+    "chat",
+    "phone",
+    "email",
+    "message",
+    "get",
+    "go",
+    "see",
+    "fix",
+    "answer",
+    "reply",
+    "respond",
+}
+CALL_BACK = re.compile(
+    r"\b(call|ring|phone|bell) (me )?back\b|\b(call|ring|phone) me\b|\bgive (me|us) a (call|ring|bell)\b"
+    r"|\bphone call\b|\bcall from\b|\bcan (someone|anyone|somebody) (call|ring|phone)\b"
+)
+ANYONE_THERE = re.compile(
+    r"\b(is|are) there (anyone|anybody|someone|somebody|any ?(one|body)|an? (real |actual |live )?"
+    r"(person|human|agent|advisor|adviser)|any (humans?|people|staff|agents?|advisors?|advisers?|persons?)"
+    r"|(real|actual) (people|persons|humans))\b"
+    r"|\b(is|are) (anyone|anybody|someone|somebody|any ?(one|body)) (there|available|around|online|free|real|"
+    r"human|working|actually|in)\b"
+    r"|\b(anyone|anybody|someone|somebody) (real|human|with a pulse|senior|in charge|who works|"
+    r"(at|from) (kestrel|the bank|your))\b"
+    r"|\b(does|do|will|would) (anyone|anybody|someone|somebody|a (real )?(person|human)) (actually |ever |even )?"
+    r"(read|see|check|look|answer|reply|respond|work)\b"
+    r"|\b(be|get|being|getting) (connected|passed|put through|handed) to\b"
+    r"|\b(be|get|being|getting) transferred to (an? |one of |your |someone|somebody|the (fraud|support))"
+    r"|\b(real|actual|living|proper|live) (people|persons?|humans?|agents?|ones?)\b"
+    r"|\bany (humans?|people|staff|agents?|advisors?|advisers?|operators?) (there|available|around|online|"
+    r"working|about|in|on)\b"
+)
+
+
+def words(text: str, known: AbstractSet[str] = frozenset()) -> List[str]:
+    """Lower-case words with text-speak spelled out ("cn i spk 2 sum1" -> ... speak to someone)
+    and typos in the words that matter corrected ("persn", "speek"). `known`: words seen in
+    training; a known word is never "corrected" ("wait" is not a typo of "want")."""
+    raw = re.findall(r"[a-z0-9]+", text.lower().replace("'", "").replace("\u2019", ""))
+    out: List[str] = []
+    for word in raw:
+        for piece in SPELLINGS.get(word, word).split():
+            out.extend(_unglue(piece, known))
+    return [_correct(w, known) for w in out]
+
+
+# Real words one typo away from a word the rules read: never "corrected".
+NEAR_MISSES = {
+    "advise",
+    "advised",
+    "advises",
+    "advice",
+    "stuff",
+    "went",
+    "wait",
+    "tall",
+    "cell",
+    "read",
+    "head",
+}
+# The words the rules read; a typo of one of them is corrected.
+KEY_WORDS = sorted(
+    PEOPLE
+    | TALK
+    | CALL
+    | {"through", "there", "real", "live", "want", "customer", "service", "please", "complaint", "complain"}
+    | {"ombudsman", "connect", "transfer", "speak", "living", "give", "need"},
+    key=lambda w: (-len(w), w),
+)
+
+
+# A word typed without spaces is split only around one of these ("iwanttotalktoahuman").
+GLUED = (
+    "representative",
+    "complaint",
+    "complain",
+    "operator",
+    "advisor",
+    "someone",
+    "manager",
+    "person",
+    "human",
+    "agent",
+    "staff",
+)
+
+
+def _unglue(word: str, known: AbstractSet[str], inner: bool = False) -> List[str]:
+    """Words typed without spaces ("speaktoagent", "makeacomplaint") into words."""
+    if inner and word.startswith("to") and word[2:] in FILLER:
+        return ["to", word[2:]]  # "...speak|toan|agent"
+    if len(word) < (5 if inner else 9) or word in known:
+        return [word]
+    for key in GLUED if not inner else [*GLUED, *KEY_WORDS]:
+        at = word.find(key)
+        if len(key) >= 4 and at >= 0:
+            before, after = word[:at], word[at + len(key) :]
+            return (
+                (_unglue(before, known, True) if before else [])
+                + [key]
+                + (_unglue(after, known, True) if after else [])
+            )
+    return [word]
+
+
+def _correct(word: str, known: AbstractSet[str]) -> str:
+    """A word that matters, with one typo ("reprisentative", "persn", "speek"), to its spelling."""
+    if len(word) < 5 or word in known or word in KEY_WORDS or word in NEAR_MISSES or word.isdigit():
+        return word
+    for key in KEY_WORDS:
+        if len(key) >= 4 and key[0] == word[0] and _within_one_edit(word, key):
+            return key
+    return word
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """Levenshtein distance at most 1, or one swap of neighbouring letters."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def _person_follows(tokens: Sequence[str], start: int, people: Iterable[str], reach: int) -> bool:
+    """A person word within `reach` words after `start`, with only filler words between."""
+    people = set(people)
+    for token in tokens[start + 1 : start + 1 + reach]:
+        if token in people:
+            return True
+        if token not in FILLER:
+            return False
+    return False
+
+
+def _person_acts(tokens: Sequence[str], start: int) -> bool:
+    """ "could a person explain", "can one of your staff look at this", "can someone from your team
+    call me": a modal, a person (vague ones only with "from/at/in your ..."), then an act."""
+    rest = tokens[start + 1 : start + 9]
+    for j, token in enumerate(rest):
+        if token in STRONG_PEOPLE or token in {"member", "team"}:
+            return any(t in PERSON_ACTS for t in rest[j + 1 : j + 5])
+        if token in {"someone", "somebody", "anyone", "anybody"}:
+            after = rest[j + 1 : j + 3]
+            return bool(after) and after[0] in {"from", "at", "who"}
+        if token not in FILLER and token not in {"one", "of"}:
+            return False
+    return False
+
+
+def _asks_for_person(tokens: Sequence[str], text: str) -> bool:
+    for i, token in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in TALK and _person_follows(tokens, i, PEOPLE, 6):
+            return True
+        if token in CALL and _person_follows(tokens, i, STRONG_PEOPLE | {"someone", "somebody"}, 5):
+            return True
+        if (
+            token in HAND_OVER
+            and nxt in {"me", "us", "this", "it"}
+            and _person_follows(tokens, i + 1, PEOPLE, 6)
+        ):
+            return True
+        if token in WANT and _person_follows(tokens, i, STRONG_PEOPLE, 4):
+            return True
+        if (
+            token in WANT
+            and nxt in {"someone", "somebody", "anyone"}
+            and (
+                i + 2 >= len(tokens)
+                or tokens[i + 2] in {"who", "from", "at", "that", "real", "please", "now", "here"}
+            )
+        ):
+            return True
+        if token in MODAL and _person_acts(tokens, i):
+            return True
+    if UNMISTAKABLE.intersection(tokens):
+        return True
+    if CALL_BACK.search(text) or ANYONE_THERE.search(text):
+        return True
+    if BOT_WORDS.intersection(tokens) and REFUSAL.intersection(tokens):
+        return True
+    return False
+
+
+def detect(text: str, known: AbstractSet[str] = frozenset()) -> Optional[str]:
+    """COMPLAINT, PERSON, or None when the message asks for neither; `known` as in `words`."""
+    tokens = words(text, known)
+    if not tokens:
+        return None
+    joined = " ".join(tokens)
+    if (
+        any(t.startswith(COMPLAINT_STEMS) for t in tokens)
+        or COMPLAINT_WORDS.intersection(tokens)
+        or COMPLAINT_PHRASES.search(joined)
+    ):
+        return COMPLAINT
+    if BOT_QUESTION.match(text.lower().strip()) and not REFUSAL.intersection(tokens):
+        return None
+    if _asks_for_person(tokens, joined):
+        return PERSON
+    # A message made only of person words and fillers ("agent now", "human being pls").
+    if STRONG_PEOPLE.intersection(tokens) and all(t in PEOPLE or t in FILLER or t == "being" for t in tokens):
+        return PERSON
+    return None
