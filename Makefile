@@ -102,6 +102,7 @@ calibrate: tune
 	$(SVC_PY) -m eval.calibrate
 
 bench: model
+	$(SVC_PY) -m bench.encoders
 	$(SVC_PY) -m bench.kb_latency
 	$(SVC_PY) -m bench.desk_latency
 

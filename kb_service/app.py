@@ -16,6 +16,7 @@ from kb_service.config import Settings
 from kb_service.embedder import Embedder, SentenceTransformerEmbedder
 from kb_service.errors import KBError
 from kb_service.knowledge import KnowledgeBase
+from kb_service.onnx_encoder import OnnxEmbedder
 from kb_service.revisions import RevisionLog
 from kb_service.routes import articles, health, search
 from kb_service.runtime import Runtime
@@ -35,9 +36,18 @@ def ranking_policy(settings: Settings) -> RankingPolicy:
     )
 
 
+def build_embedder(settings: Settings) -> Embedder:
+    """The encoder `KB_ENCODER` names; both give the same vectors, so they share a saved index."""
+    if settings.encoder == "onnx":
+        return OnnxEmbedder(
+            settings.model_path, cache_dir=settings.data_dir / "onnx", threads=settings.torch_threads
+        )
+    return SentenceTransformerEmbedder(settings.model_path, threads=settings.torch_threads)
+
+
 def load_knowledge_base(settings: Settings, embedder: Embedder | None) -> KnowledgeBase:
     """The heavy part of start-up: the model, then the index (reused where it still fits)."""
-    embedder = embedder or SentenceTransformerEmbedder(settings.model_path, threads=settings.torch_threads)
+    embedder = embedder or build_embedder(settings)
     embedder.warm_up()
     kb = KnowledgeBase(
         knowledge_dir=settings.knowledge_dir,

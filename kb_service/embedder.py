@@ -42,16 +42,25 @@ def bundled_model_path() -> Path:
 _pinned = threading.local()
 
 
-def pin_threads(threads: int) -> None:
+def pin_faiss() -> None:
     """OpenMP thread counts are per calling thread: set once in each request worker thread,
-    or torch and FAISS run single queries on every core, which is slower (shared/NOTES.md)."""
-    if getattr(_pinned, "threads", None) == threads:
+    or FAISS runs a single query on every core, which is slower (shared/NOTES.md)."""
+    if getattr(_pinned, "faiss", False):
         return
     import faiss
+
+    faiss.omp_set_num_threads(1)
+    _pinned.faiss = True
+
+
+def pin_threads(threads: int) -> None:
+    """Torch's thread count, per calling thread like FAISS's (see pin_faiss)."""
+    pin_faiss()
+    if getattr(_pinned, "threads", None) == threads:
+        return
     import torch
 
     torch.set_num_threads(threads)
-    faiss.omp_set_num_threads(1)
     _pinned.threads = threads
 
 
