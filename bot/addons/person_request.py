@@ -188,7 +188,6 @@ FILLER = {
     "back",
     "right",
     "away",
-    "an",
     "actually",
     "member",
     "members",
@@ -322,12 +321,16 @@ def words(text: str, known: AbstractSet[str] = frozenset()) -> List[str]:
     """Lower-case words with text-speak spelled out ("cn i spk 2 sum1" -> ... speak to someone)
     and typos in the words that matter corrected ("persn", "speek"). `known`: words seen in
     training; a known word is never "corrected" ("wait" is not a typo of "want")."""
-    raw = re.findall(r"[a-z0-9]+", text.lower().replace("'", "").replace("\u2019", ""))
     out: List[str] = []
-    for word in raw:
-        for piece in SPELLINGS.get(word, word).split():
-            out.extend(_unglue(piece, known))
+    for word in spelled_words(text):
+        out.extend(_unglue(word, known))
     return [_correct(w, known) for w in out]
+
+
+def spelled_words(text: str) -> List[str]:
+    """The words as typed, text-speak spelled out, nothing corrected: what `known` is made of."""
+    raw = re.findall(r"[a-z0-9]+", text.lower().replace("'", "").replace("\u2019", ""))
+    return [piece for word in raw for piece in SPELLINGS.get(word, word).split()]
 
 
 # Real words one typo away from a word the rules read: never "corrected".

@@ -22,7 +22,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from addons.person_request import COMPLAINT, detect, words
+from addons.person_request import COMPLAINT, detect, spelled_words
 
 INTENT_FOR = {"person": "request_human", COMPLAINT: "complain"}
 HANDOVER_INTENTS = set(INTENT_FOR.values())
@@ -62,7 +62,8 @@ class PersonRequestDetector(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         counts: Counter[str] = Counter()
         for example in training_data.intent_examples:
-            counts.update(set(words(example.get(TEXT) or "")))
+            # As typed: a corrected count would never learn that "taking" is a word.
+            counts.update(set(spelled_words(example.get(TEXT) or "")))
         minimum = int(self._config["known_word_min_examples"])
         self._known = frozenset(w for w, n in counts.items() if n >= minimum)
         with self._model_storage.write_to(self._resource) as directory:
