@@ -64,6 +64,18 @@ def pin_threads(threads: int) -> None:
     _pinned.threads = threads
 
 
+def stay_offline() -> None:
+    """Belt and braces: nothing in this process may reach for a model hub."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def bulk_threads(threads: int) -> int:
+    """Threads for a bulk batch (BULK_TEXTS or more): every core this process may use."""
+    return max(threads, len(os.sched_getaffinity(0)))
+
+
 def model_identity(model_path: Path) -> str:
     """Folder name plus a hash of the weights: a re-tuned model in the same folder is a new
     model, and the saved index must be rebuilt for it."""
@@ -92,10 +104,7 @@ class SentenceTransformerEmbedder:
             return
         if not (self.model_path / "config.json").exists():
             raise FileNotFoundError(f"no sentence-transformers model in {self.model_path}")
-        # Belt and braces: nothing in this process may reach for a model hub.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        stay_offline()
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -113,7 +122,7 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             raise RuntimeError("warm_up() must be called before encode()")
         bulk = len(texts) >= BULK_TEXTS
-        pin_threads(max(self._threads, len(os.sched_getaffinity(0))) if bulk else self._threads)
+        pin_threads(bulk_threads(self._threads) if bulk else self._threads)
         try:
             vectors = self._model.encode(
                 texts,

@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from kb_service.embedder import BULK_TEXTS, Vectors, bundled_model_path, model_identity, pin_faiss
+from kb_service.embedder import (
+    BULK_TEXTS,
+    Vectors,
+    bulk_threads,
+    bundled_model_path,
+    model_identity,
+    pin_faiss,
+    stay_offline,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +78,7 @@ class OnnxEmbedder:
             raise FileNotFoundError(f"no sentence-transformers model in {self.model_path}")
         _require_onnxruntime()
         # As for the torch embedder: nothing in this process may reach for a model hub.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        stay_offline()
         self.name = model_identity(self.model_path)
         entry = self.cache_dir / self.name
         recipe = _read_recipe(entry)
@@ -102,7 +108,7 @@ class OnnxEmbedder:
         # query keeps to `threads` so parallel requests share the cores instead.
         session = self._session
         if len(texts) >= BULK_TEXTS:
-            session = _session(self._model_file, max(self._threads, len(os.sched_getaffinity(0))))
+            session = _session(self._model_file, bulk_threads(self._threads))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         # Longest first, as sentence-transformers does, so each batch pads little.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
