@@ -43,42 +43,33 @@ def test_button_payloads_name_declared_intents() -> None:
     assert set(from_code + from_domain) <= set(domain()["intents"])
 
 
+def rasa(*args: str, timeout: int) -> subprocess.CompletedProcess[str]:
+    """The Rasa CLI in bot/, its output captured for the assertion message."""
+    return subprocess.run(
+        [str(RASA), *args], cwd=BOT, env=ENV, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 @pytest.mark.slow
 def test_rasa_data_validate_is_clean() -> None:
-    result = subprocess.run(
-        [str(RASA), "data", "validate", "--fail-on-warnings"],
-        cwd=BOT,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = rasa("data", "validate", "--fail-on-warnings", timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 @pytest.mark.slow
 def test_conversation_tests_pass_without_a_single_prediction_error(tmp_path: Path) -> None:
     subprocess.run([str(ROOT / "scripts" / "train-bot.sh")], env=ENV, check=True, timeout=900)
-    result = subprocess.run(
-        [
-            str(RASA),
-            "test",
-            "core",
-            "--model",
-            "models/kestrel.tar.gz",
-            "--stories",
-            "tests/test_conversations.yml",
-            "--fail-on-prediction-errors",
-            "--out",
-            str(tmp_path / "results"),
-        ],
-        cwd=BOT,
-        env=ENV,
-        capture_output=True,
-        text=True,
+    result = rasa(
+        "test",
+        "core",
+        "--model",
+        "models/kestrel.tar.gz",
+        "--stories",
+        "tests/test_conversations.yml",
+        "--fail-on-prediction-errors",
+        "--out",
+        str(tmp_path / "results"),
         timeout=900,
-        check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
