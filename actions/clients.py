@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 import httpx
 
@@ -40,15 +40,37 @@ class KBClient:
     """The knowledge service (kb_service): search and articles."""
 
     def __init__(
-        self, base_url: str, *, timeout: float = 5.0, transport: Optional[httpx.AsyncBaseTransport] = None
+        self,
+        base_url: str,
+        *,
+        timeout: float = 5.0,
+        token: str = "",
+        transport: Optional[httpx.AsyncBaseTransport] = None,
     ):
         self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+        self._token = token
 
-    async def search(self, query: str, *, top_k: int = 5) -> Dict[str, Any]:
-        response = await _send(
-            self._client, "POST", "/search", attempts=2, json={"query": query[:1000], "top_k": top_k}
-        )
+    async def search(self, query: str, *, top_k: int = 5, exclude: Sequence[str] = ()) -> Dict[str, Any]:
+        body: Dict[str, Any] = {"query": query[:1000], "top_k": top_k}
+        if exclude:
+            body["filters"] = {"exclude_ids": list(exclude)}
+        response = await _send(self._client, "POST", "/search", attempts=2, json=body)
         return response.json()  # type: ignore[no-any-return]
+
+    async def add_candidate_example(self, source: str, text: str, article_id: str) -> bool:
+        """Send a live example (it waits for an editor); False when no service token is set.
+        Not retried: the service deduplicates, and a lost candidate costs nothing."""
+        if not self._token:
+            return False
+        await _send(
+            self._client,
+            "POST",
+            "/examples",
+            attempts=1,
+            json={"source": source, "examples": [{"text": text[:2000], "article_id": article_id}]},
+            headers={"Authorization": f"Bearer {self._token}"},
+        )
+        return True
 
     async def article(self, article_id: str) -> Dict[str, Any]:
         response = await _send(self._client, "GET", f"/articles/{article_id}", attempts=2)

@@ -16,6 +16,9 @@ class ActionsSettings(BaseSettings):
     environment: str = "development"
     port: int = 5055
     kb_url: str = "http://127.0.0.1:8100"
+    # The knowledge service's KB_SERVICE_TOKEN: questions customers confirm as answered are
+    # sent as candidate examples for an editor to approve. Empty: none are sent.
+    kb_service_token: SecretStr = SecretStr("")
     desk_url: str = "http://127.0.0.1:8000"
     desk_service_token: SecretStr = SecretStr(PLACEHOLDER_TOKEN)
     http_timeout_seconds: float = Field(5.0, gt=0)
@@ -26,6 +29,7 @@ class ActionsSettings(BaseSettings):
     failures_before_handoff: int = Field(2, ge=1)
     abuse_warnings_before_handoff: int = Field(1, ge=0)
     sensitive_margin: float = Field(0.10, ge=0)
+    sensitive_min_confidence: float = Field(0.3, ge=0, le=1)
 
     # Answers
     follow_up_max_words: int = Field(6, ge=1)

@@ -49,6 +49,10 @@ class EscalationPolicy:
     # A sensitive article this close to the top hit's score counts as the topic: a wrong
     # "answer" costs little, a compromised card left with the bot costs a lot.
     sensitive_margin: float = 0.10
+    # ...but only when the search matched something: a plausible answer (a clarification or
+    # better), or a first hit at least this likely to be right. A vague message that matched
+    # nothing ("the app is doing the weird thing") is never taken for a sensitive case.
+    sensitive_min_confidence: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -89,12 +93,12 @@ def decide(signal: Signal, *, failures: int, abuse: int, policy: EscalationPolic
     return CONTINUE
 
 
-def sensitive_hit(
-    verdict: str, hits: List[Dict[str, Any]], policy: EscalationPolicy
-) -> Optional[Dict[str, Any]]:
+def sensitive_hit(result: Dict[str, Any], policy: EscalationPolicy) -> Optional[Dict[str, Any]]:
     """The `escalation: always` article the customer's message is about, if any: the top hit
-    when the search found something, or one scoring within `sensitive_margin` of it."""
-    if verdict == "none" or not hits:
+    when the search found something plausible, or one scoring within `sensitive_margin` of it."""
+    hits: List[Dict[str, Any]] = result.get("hits") or []
+    plausible = result["verdict"] != "none" or result.get("confidence", 0.0) >= policy.sensitive_min_confidence
+    if not plausible or not hits:
         return None
     top = hits[0]["score"]
     for hit in hits:

@@ -206,7 +206,7 @@ class ActionHandoff(ServiceAction):
             result = await self.services.kb.search(text)
         except (ServiceUnavailable, RejectedRequest):
             return None  # the person matters more than the safety steps: hand over regardless
-        hit = sensitive_hit(result["verdict"], result["hits"], self.services.policy)
+        hit = sensitive_hit(result, self.services.policy)
         return None if hit is None else str(hit["article_id"])
 
 

@@ -12,12 +12,15 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from actions.conversation import conversation_state
+from actions.conversation import ConversationState, conversation_state
 from actions.errors import ActionsError, RejectedRequest
 from actions.escalation import Decision, Signal, decide, sensitive_hit
 from actions.handoff import ServiceAction, hand_over, present_sensitive
 
 log = logging.getLogger(__name__)
+
+# The knowledge service's live source for questions customers confirmed as answered.
+CONFIRMED_SOURCE = "confirmed_answers"
 
 _FOLLOW_UP = re.compile(
     r"^(and|or|but|also|plus|what about|how about|what if|same for|with|via|using|in)\b", re.I
@@ -39,6 +42,22 @@ def events_before_latest_message(tracker: Tracker) -> List[Dict[str, Any]]:
     return events
 
 
+def answered_article(state: ConversationState) -> Optional[str]:
+    """The article the assistant's last reply answered with, if its last reply was an answer."""
+    decision = state.last_decision
+    return decision.get("article_id") if decision and decision["kind"] == "answer" else None
+
+
+def clarify_options(result: Dict[str, Any], at_most: int) -> List[Dict[str, Any]]:
+    """The hits a clarification offers: those the search says compete (older services without
+    `candidates`: the first few)."""
+    hits: List[Dict[str, Any]] = result["hits"]
+    wanted = result.get("candidates")
+    if not wanted:
+        return hits[:at_most]
+    return [h for h in hits if h["article_id"] in wanted][:at_most]
+
+
 class ActionAnswerQuestion(ServiceAction):
     def name(self) -> str:
         return "action_answer_question"
@@ -51,7 +70,7 @@ class ActionAnswerQuestion(ServiceAction):
         before = conversation_state(events_before_latest_message(tracker))
         config = self.services.settings
         try:
-            result = await self._search(text, before.last_question)
+            result = await self._search(text, before)
         except ActionsError as e:
             log.warning("conversation %s: knowledge service unavailable: %s", tracker.sender_id, e)
             return await self._no_answer(dispatcher, tracker, before.failures, error="kb_unavailable")
@@ -61,13 +80,13 @@ class ActionAnswerQuestion(ServiceAction):
                 text=replies.OUT_OF_SCOPE_TEXT, json_message={"kind": "none", "reason": "out_of_scope"}
             )
             return []
-        sensitive = sensitive_hit(verdict, hits, self.services.policy)
+        sensitive = sensitive_hit(result, self.services.policy)
         if sensitive is not None:
             return await present_sensitive(self, dispatcher, tracker, sensitive["article_id"])
         if verdict == "answer":
             return await present_answer(self, dispatcher, tracker, hits[0]["article_id"])
         if verdict == "clarify":
-            options = hits[: config.clarify_options]
+            options = clarify_options(result, config.clarify_options)
             dispatcher.utter_message(
                 text="I want to get this right. Did you mean one of these?",
                 buttons=replies.clarify_buttons(options),
@@ -76,11 +95,22 @@ class ActionAnswerQuestion(ServiceAction):
             return []
         return await self._no_answer(dispatcher, tracker, before.failures)
 
-    async def _search(self, text: str, previous: Optional[str]) -> Dict[str, Any]:
+    async def _search(self, text: str, before: ConversationState) -> Dict[str, Any]:
+        """Search the message; a short follow-up is searched with the question before it. When
+        the pair still puts the article just shown first, the follow-up asks about something
+        else ("and by bank transfer?" after the card top-up fee): the pair is searched again
+        with that article set aside, and a plausible other article answers."""
         kb = self.services.kb
-        query = compose_query(text, previous, self.services.settings.follow_up_max_words)
+        query = compose_query(text, before.last_question, self.services.settings.follow_up_max_words)
+        if query == text:
+            return await kb.search(text)
         result = await kb.search(query)
-        if query != text and result["verdict"] == "none":
+        shown = answered_article(before)
+        if shown is not None and result["hits"] and result["hits"][0]["article_id"] == shown:
+            other = await kb.search(query, exclude=[shown])
+            if other["verdict"] != "none":
+                return other
+        if result["verdict"] == "none":
             result = await kb.search(text)
         return result
 
@@ -204,9 +234,11 @@ class ActionFeedback(ServiceAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        last = conversation_state(events_before_latest_message(tracker)).last_decision
+        before = conversation_state(events_before_latest_message(tracker))
+        last = before.last_decision
         if last is not None and last["kind"] == "answer":
             if intent == "affirm":
+                await self._remember(tracker, before)
                 dispatcher.utter_message(
                     text="Great, I'm glad that helped. Is there anything else I can do for you?"
                 )
@@ -219,3 +251,15 @@ class ActionFeedback(ServiceAction):
         else:
             dispatcher.utter_message(text="No problem. Is there anything else I can help you with?")
         return []
+
+    async def _remember(self, tracker: Tracker, before: ConversationState) -> None:
+        """The question the customer confirmed as answered becomes a candidate example for that
+        article (an editor approves it before it counts)."""
+        article_id = answered_article(before)
+        question = before.last_question
+        if article_id is None or not question or _FOLLOW_UP.match(question):
+            return  # a follow-up alone ("and by card?") says nothing about the article
+        try:
+            await self.services.kb.add_candidate_example(CONFIRMED_SOURCE, before.last_question, article_id)
+        except ActionsError as e:
+            log.info("conversation %s: confirmed answer not kept as an example: %s", tracker.sender_id, e)

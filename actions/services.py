@@ -25,11 +25,14 @@ class Services:
             failures_before_handoff=self.settings.failures_before_handoff,
             abuse_warnings_before_handoff=self.settings.abuse_warnings_before_handoff,
             sensitive_margin=self.settings.sensitive_margin,
+            sensitive_min_confidence=self.settings.sensitive_min_confidence,
         )
 
 
 def build_services(config: ActionsSettings) -> Services:
-    kb = KBClient(config.kb_url, timeout=config.http_timeout_seconds)
+    kb = KBClient(
+        config.kb_url, timeout=config.http_timeout_seconds, token=config.kb_service_token.get_secret_value()
+    )
     desk = DeskClient(
         config.desk_url, config.desk_service_token.get_secret_value(), timeout=config.http_timeout_seconds
     )

@@ -1,112 +1,263 @@
-"""Calibrate ranking weights and verdict thresholds on the BANKING77 train queries.
+"""Calibrate ranking and the confidence models on BANKING77 train and the out-of-scope queries.
 
-Runs the knowledge base in-process (real model, real index), collects each query's raw
-evidence once, then searches the settings grid: the keyword weight and saturation that give
-the best top-1, and the verdict thresholds that answer as often as possible while at most
---max-wrong of `answer` verdicts are wrong and at most --max-oos of out-of-scope queries are
-answered. Prints the KB_* values to put in config.py and the README.
+Runs the knowledge base in-process (real model, real index, real example store), collects each
+query's evidence once, then:
+
+1. ranking: the keyword weight, saturation and passages per article with the best top-1 on
+   articles alone; with history (5 folds: each fold's queries searched with the other folds
+   imported as examples), the example weight and temperature with the best top-1;
+2. confidence: a logistic model per mode over the signals in kb_service/confidence.py, fitted
+   by 5-fold cross-validation; the out-of-fold probabilities choose the answer threshold (the
+   most right answers with at most --max-wrong of routine messages answered wrongly and at most
+   --max-oos of out-of-scope ones answered) and the clarify threshold (at most --max-clarify of
+   routine messages clarified);
+3. writes both models, fitted on everything, to kb_service/calibration.json and prints the
+   KB_* settings to put in config.py and the README.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import tempfile
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
-from eval.datasets import banking77_train, out_of_scope
+from eval.datasets import banking77_train, history_folds, out_of_scope
 from kb_service.app import load_knowledge_base
+from kb_service.confidence import (
+    ARTICLE_SIGNALS,
+    DEFAULT_CALIBRATION,
+    HISTORY_SIGNALS,
+    Calibration,
+    ConfidenceModel,
+    signals,
+)
 from kb_service.config import Settings
+from kb_service.embedder import Vectors
+from kb_service.examples import ExampleBook
+from kb_service.knowledge import KnowledgeBase
 from kb_service.search import Evidence, RankingPolicy, rank
 from tools.services import ROOT
 
-
-@dataclass(frozen=True)
-class Scored:
-    top1: np.ndarray  # bool per in-scope query
-    first: np.ndarray  # top score per query
-    margin: np.ndarray  # top minus runner-up
+FOLDS = 5
 
 
-def score(evidence: list[Evidence], expected: list[str | None], policy: RankingPolicy) -> Scored:
-    top1, first, margin = [], [], []
-    for ev, want in zip(evidence, expected, strict=True):
-        ranked = rank(ev, policy)
-        top1.append(bool(ranked) and ranked[0].article_id == want)
-        first.append(ranked[0].score if ranked else -1.0)
-        margin.append(ranked[0].score - ranked[1].score if len(ranked) > 1 else 1.0)
-    return Scored(np.array(top1), np.array(first), np.array(margin))
+class PrecomputedEmbedder:
+    """The service's embedder, answering from vectors already computed for the eval texts."""
+
+    def __init__(self, inner: object, texts: list[str], vectors: Vectors) -> None:
+        self.inner = inner
+        self.name = inner.name  # type: ignore[attr-defined]
+        self.dimension = inner.dimension  # type: ignore[attr-defined]
+        self._known = {t: v for t, v in zip(texts, vectors, strict=True)}
+
+    def warm_up(self) -> None:
+        pass
+
+    def encode(self, texts: list[str]) -> Vectors:
+        missing = [t for t in texts if t not in self._known]
+        if missing:
+            self._known.update(zip(missing, self.inner.encode(missing), strict=True))  # type: ignore[attr-defined]
+        return np.vstack([self._known[t] for t in texts]).astype(np.float32)
+
+
+@dataclass
+class Query:
+    text: str
+    expected: str | None  # article id; None for out of scope
+    fold: int
+    evidence: Evidence
+
+
+def collect(kb: KnowledgeBase, embedder: PrecomputedEmbedder, queries: list[Query], *, history: bool) -> None:
+    """Fill each query's evidence: articles alone, or with the other folds as past examples."""
+    if not history:
+        for q in queries:
+            q.evidence = kb.evidence(q.text, embedder.encode([q.text]))
+        return
+    in_scope = [q for q in queries if q.expected is not None]
+    for fold in range(FOLDS):
+        with tempfile.TemporaryDirectory() as tmp:
+            book = ExampleBook(Path(tmp) / "examples.sqlite3", embedder)  # type: ignore[arg-type]
+            book.add("history", [(q.text, q.expected) for q in in_scope if q.fold != fold], status="approved")  # type: ignore[misc]
+            kb.examples = book
+            for q in queries:
+                if q.fold == fold:
+                    q.evidence = kb.evidence(q.text, embedder.encode([q.text]))
+            book.close()
+            print(f"  history fold {fold + 1}/{FOLDS} searched", flush=True)
+    kb.examples = None
+
+
+def top1(queries: list[Query], policy: RankingPolicy) -> float:
+    right = []
+    for q in queries:
+        if q.expected is not None:
+            ranked = rank(q.evidence, policy)
+            right.append(bool(ranked) and ranked[0].article_id == q.expected)
+    return float(np.mean(right))
+
+
+def best_policy(queries: list[Query], base: RankingPolicy, grid: dict[str, list[float]]) -> RankingPolicy:
+    sample = queries[::3]  # the grid runs on every third query; the winner is scored on all
+    best: tuple[float, RankingPolicy] | None = None
+    for values in itertools.product(*grid.values()):
+        policy = replace(base, **dict(zip(grid, values, strict=True)))
+        score = top1(sample, policy)
+        if best is None or score > best[0]:
+            best = (score, policy)
+    assert best is not None
+    print(f"  best of grid {dict(zip(grid, (getattr(best[1], k) for k in grid), strict=True))}: "
+          f"top-1 {top1(queries, best[1]):.2%} on all")
+    return best[1]
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50) -> tuple[np.ndarray, float]:
+    """Newton's method on the L2-penalised log loss; `x` is already standardised."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    penalty = np.full(xb.shape[1], l2 * len(x))
+    penalty[-1] = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(xb @ w, -30, 30)))
+        gradient = xb.T @ (p - y) + penalty * w
+        hessian = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def fit_model(x: np.ndarray, y: np.ndarray, features: tuple[str, ...]) -> ConfidenceModel:
+    means, scales = x.mean(axis=0), x.std(axis=0) + 1e-6
+    weights, bias = fit_logistic((x - means) / scales, y)
+    return ConfidenceModel(features, tuple(means.tolist()), tuple(scales.tolist()), tuple(weights.tolist()), bias)
+
+
+@dataclass
+class Mode:
+    name: str
+    features: tuple[str, ...]
+    x: np.ndarray
+    right: np.ndarray  # first article right (always False out of scope)
+    in_scope: np.ndarray
+    folds: np.ndarray
+    out_of_fold: np.ndarray  # P(right) from a model that never saw the query's fold
+
+
+def build_mode(name: str, queries: list[Query], policy: RankingPolicy, features: tuple[str, ...]) -> Mode:
+    rows, right = [], []
+    for q in queries:
+        ranked = rank(q.evidence, policy)
+        values = signals(q.text, ranked, q.evidence)
+        rows.append([values[f] for f in features])
+        right.append(bool(ranked) and ranked[0].article_id == q.expected)
+    x, y = np.array(rows), np.array(right)
+    folds = np.array([q.fold for q in queries])
+    oof = np.zeros(len(queries))
+    for fold in range(FOLDS):
+        test = folds == fold
+        model = fit_model(x[~test], y[~test].astype(float), features)
+        oof[test] = [model.probability(dict(zip(features, row, strict=True))) for row in x[test]]
+    in_scope = np.array([q.expected is not None for q in queries])
+    return Mode(name, features, x, y, in_scope, folds, oof)
+
+
+def outcomes(mode: Mode, answer: float, clarify: float) -> dict[str, float]:
+    ins, p, right = mode.in_scope, mode.out_of_fold, mode.right
+    answered = p >= answer
+    clarified = (p >= clarify) & ~answered
+    return {
+        "top1": float(right[ins].mean()),
+        "right": float((answered & right)[ins].mean()),
+        "wrong": float((answered & ~right)[ins].mean()),
+        "clarified": float(clarified[ins].mean()),
+        "none": float((p < clarify)[ins].mean()),
+        "oos_answered": float(answered[~ins].mean()),
+        "oos_clarified": float(clarified[~ins].mean()),
+    }
+
+
+def choose_thresholds(mode: Mode, max_wrong: float, max_oos: float, max_clarify: float) -> tuple[float, float]:
+    options = []
+    for answer in np.arange(0.50, 0.995, 0.005):
+        o = outcomes(mode, answer, answer)
+        if o["wrong"] <= max_wrong and o["oos_answered"] <= max_oos:
+            options.append((o["right"], -answer, answer))
+    answer = max(options)[2] if options else 0.99
+    clarify = answer
+    for candidate in np.arange(answer, 0.0, -0.01):
+        if outcomes(mode, answer, candidate)["clarified"] > max_clarify:
+            break
+        clarify = candidate
+    return round(float(answer), 3), round(float(clarify), 2)
+
+
+def describe(mode: Mode, answer: float, clarify: float) -> str:
+    o = outcomes(mode, answer, clarify)
+    return (
+        f"{mode.name}: top-1 {o['top1']:.1%}, answered right {o['right']:.1%}, wrong {o['wrong']:.1%}, "
+        f"clarified {o['clarified']:.1%}, none {o['none']:.1%}; out of scope answered "
+        f"{o['oos_answered']:.1%}, clarified {o['oos_clarified']:.1%}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--max-wrong", type=float, default=0.04)
-    parser.add_argument("--max-oos", type=float, default=0.12)
+    parser.add_argument("--max-wrong", type=float, default=0.018)
+    parser.add_argument("--max-oos", type=float, default=0.045)
+    parser.add_argument("--max-clarify", type=float, default=0.18)
+    parser.add_argument("--out", type=Path, default=DEFAULT_CALIBRATION)
     args = parser.parse_args()
 
     settings = Settings(knowledge_dir=ROOT / "knowledge", data_dir=ROOT / "var" / "kb")
-    kb = load_knowledge_base(settings, None)
+    kb = load_knowledge_base(settings, None, with_examples=False)
     topic_article = {a.topic: a.id for a in kb.articles()}
-    in_scope = banking77_train()
+    labelled = banking77_train()
     oos = out_of_scope()
-    texts = [e.text for e in in_scope] + [e.text for e in oos]
-    vectors = kb.embedder.encode(texts)
-    evidence = [kb.evidence(t, vectors[i : i + 1]) for i, t in enumerate(texts)]
-    expected = [topic_article[e.topic or ""] for e in in_scope] + [None] * len(oos)
-    n = len(in_scope)
+    folds = history_folds(labelled, FOLDS)
+    texts = [e.text for e in labelled] + [e.text for e in oos]
+    print(f"encoding {len(texts)} queries", flush=True)
+    embedder = PrecomputedEmbedder(kb.embedder, texts, kb.embedder.encode(texts))
+    kb.embedder = embedder  # type: ignore[assignment]
+    queries = [
+        Query(e.text, topic_article[e.topic or ""], f, Evidence({}, 0.0, {})) for e, f in zip(labelled, folds, strict=True)
+    ] + [Query(e.text, None, i % FOLDS, Evidence({}, 0.0, {})) for i, e in enumerate(oos)]
 
-    base = kb.policy
-    best: tuple[float, RankingPolicy] | None = None
-    # The grid runs on every third query to keep it quick; the winner is scored on all.
-    grid_idx = list(range(0, n, 3))
-    grid_ev, grid_exp = [evidence[i] for i in grid_idx], [expected[i] for i in grid_idx]
-    for per_article, weight, full in itertools.product(
-        [2, 3, 5, 8], [0.1, 0.2, 0.3, 0.4], [12.0, 16.0, 24.0]
-    ):
-        policy = replace(
-            base,
-            passages_per_article=per_article,
-            keyword_weight=weight,
-            keyword_full_score=full,
-        )
-        acc = float(score(grid_ev, grid_exp, policy).top1.mean())
-        if best is None or acc > best[0]:
-            best = (acc, policy)
-            print(f"{policy} top1={acc:.2%} (grid sample)")
-    assert best is not None
-    policy = best[1]
-    acc = float(score(evidence[:n], expected[:n], policy).top1.mean())
-    print(f"\nbest ranking: {policy}\ntop1 on all queries={acc:.2%}")
-
-    s = score(evidence, expected, policy)
-    ins_first, ins_margin, ins_ok = s.first[:n], s.margin[:n], s.top1[:n]
-    oos_first, oos_margin = s.first[n:], s.margin[n:]
-    options = []
-    for threshold in np.arange(0.40, 1.20, 0.01):
-        for margin in np.arange(0.0, 0.30, 0.01):
-            answered = (ins_first >= threshold) & (ins_margin >= margin)
-            if not answered.any():
-                continue
-            wrong = float((answered & ~ins_ok).sum() / answered.sum())
-            oos_rate = float(((oos_first >= threshold) & (oos_margin >= margin)).mean())
-            if wrong <= args.max_wrong and oos_rate <= args.max_oos:
-                options.append((float((answered & ins_ok).mean()), threshold, margin, wrong, oos_rate))
-    if not options:
-        print("no thresholds meet the targets")
-        return
-    correct, threshold, margin, wrong, oos_rate = max(options)
-    print(
-        f"answer: threshold={threshold:.2f} margin={margin:.2f} -> answered correctly {correct:.1%} "
-        "of queries, "
-        f"{wrong:.1%} of answers wrong, {oos_rate:.1%} of out-of-scope answered"
+    print("articles alone", flush=True)
+    collect(kb, embedder, queries, history=False)
+    policy = best_policy(
+        queries,
+        kb.policy,
+        {"passages_per_article": [2, 3, 4, 5], "keyword_weight": [0.15, 0.25, 0.35], "keyword_full_score": [16.0, 24.0]},
     )
-    # Clarify: keep most in-scope queries out of `none` while sending most out-of-scope there.
-    for clarify in np.arange(0.30, threshold, 0.02):
-        print(
-            f"clarify_threshold={clarify:.2f}: in-scope none {(ins_first < clarify).mean():.1%}, "
-            f"out-of-scope none {(oos_first < clarify).mean():.1%}"
-        )
+    articles = build_mode("articles", queries, policy, ARTICLE_SIGNALS)
+
+    print("with history (k-fold)", flush=True)
+    collect(kb, embedder, queries, history=True)
+    policy = best_policy(
+        queries, policy, {"example_weight": [0.3, 0.5, 0.8, 1.2], "example_temperature": [0.03, 0.05, 0.1]}
+    )
+    history = build_mode("history", queries, policy, HISTORY_SIGNALS)
+
+    answer, clarify = choose_thresholds(articles, args.max_wrong, args.max_oos, args.max_clarify)
+    print("\nout of fold, at the chosen thresholds:")
+    print("  " + describe(articles, answer, clarify))
+    print("  " + describe(history, answer, clarify))
+
+    calibration = Calibration(
+        fit_model(articles.x, articles.right.astype(float), ARTICLE_SIGNALS),
+        fit_model(history.x, history.right.astype(float), HISTORY_SIGNALS),
+    )
+    calibration.save(args.out)
+    print(f"\nwrote {args.out}\nsettings:")
+    for name in ("keyword_weight", "keyword_full_score", "passages_per_article", "example_weight", "example_temperature"):
+        print(f"  KB_{name.upper()}={getattr(policy, name)}")
+    print(f"  KB_ANSWER_CONFIDENCE={answer}\n  KB_CLARIFY_CONFIDENCE={clarify}")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,20 @@ def banking77_train(sample: int | None = None, seed: int = 7) -> list[Example]:
     return picked
 
 
+def history_folds(examples: list[Example], folds: int, seed: int = 11) -> list[int]:
+    """A fold per example, stratified by topic: each fold holds about 1/`folds` of every topic."""
+    by_topic: dict[str, list[int]] = defaultdict(list)
+    for i, example in enumerate(examples):
+        by_topic[example.topic or ""].append(i)
+    rng = random.Random(seed)
+    assigned = [0] * len(examples)
+    for indexes in by_topic.values():
+        rng.shuffle(indexes)
+        for n, i in enumerate(indexes):
+            assigned[i] = n % folds
+    return assigned
+
+
 def out_of_scope() -> list[Example]:
     with (eval_dir() / "clinc150" / "out_of_scope_dev.csv").open(newline="", encoding="utf-8") as f:
         return [Example(r["text"].strip(), None) for r in csv.DictReader(f)]

@@ -1,9 +1,10 @@
 """`make eval` for the knowledge service: BANKING77 train queries and CLINC150 out-of-scope
 queries sent through the real `/search` endpoint over HTTP.
 
-Reports top-1 accuracy and recall@3 (overall and per topic), how often an `answer` verdict is
-wrong, and the share of out-of-scope queries that get an `answer`. Starts its own kb_service
-unless --url is given.
+Reports top-1 accuracy and recall@3 (overall and per topic), the share of queries answered
+rightly, answered wrongly and clarified, and the share of out-of-scope queries that get an
+`answer`. Starts its own kb_service unless --url is given. The history mode (past examples
+imported over HTTP, k-fold) is eval/kb_history.py.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import httpx
 from eval.datasets import Example, banking77_train, out_of_scope
 from tools.services import ROOT, run_service
 
-TARGETS = {"top1": 0.85, "answer_wrong": 0.05, "oos_answered": 0.15}
+# The issue's targets for routine first messages, articles alone. `>=` for the first two.
+TARGETS = {"top1": 0.85, "answered_right": 0.70, "answered_wrong": 0.02, "clarified": 0.20, "oos_answered": 0.05}
+AT_LEAST = frozenset({"top1", "answered_right"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,9 @@ def report(in_scope: list[Outcome], oos: list[Outcome], topic_article: dict[str,
         "recall3": sum(c["recall3"] for c in per_topic.values()) / n,
         "verdicts": {v: verdicts[v] / n for v in ("answer", "clarify", "none")},
         "answer_wrong": wrong / answered if answered else 0.0,
-        "answer_correct_of_all": (answered - wrong) / n,
+        "answered_right": (answered - wrong) / n,
+        "answered_wrong": wrong / n,
+        "clarified": verdicts["clarify"] / n,
         "oos_queries": len(oos),
         "oos_verdicts": {v: oos_verdicts[v] / len(oos) for v in ("answer", "clarify", "none")} if oos else {},
         "oos_answered": oos_verdicts["answer"] / len(oos) if oos else 0.0,
@@ -92,22 +97,31 @@ def report(in_scope: list[Outcome], oos: list[Outcome], topic_article: dict[str,
     }
 
 
-def render(r: dict[str, Any]) -> str:
-    def ok(name: str, value: float) -> str:
-        target = TARGETS[name]
-        good = value >= target if name == "top1" else value <= target
-        sign = ">=" if name == "top1" else "<="
+def meets(r: dict[str, Any], targets: dict[str, float]) -> bool:
+    return all(r[k] >= t if k in AT_LEAST else r[k] <= t for k, t in targets.items())
+
+
+def render(r: dict[str, Any], targets: dict[str, float] = TARGETS) -> str:
+    def ok(name: str) -> str:
+        value = r[name]
+        if name not in targets:
+            return f"{value:6.1%}"
+        target = targets[name]
+        good = value >= target if name in AT_LEAST else value <= target
+        sign = ">=" if name in AT_LEAST else "<="
         return f"{value:6.1%}  (target {sign} {target:.0%}: {'met' if good else 'MISSED'})"
 
     lines = [
         f"BANKING77 train queries: {r['queries']}",
-        f"  top-1 accuracy         {ok('top1', r['top1'])}",
+        f"  top-1 accuracy         {ok('top1')}",
         f"  recall@3               {r['recall3']:6.1%}",
         "  verdicts               " + ", ".join(f"{k} {v:.1%}" for k, v in r["verdicts"].items()),
-        f"  answer verdicts wrong  {ok('answer_wrong', r['answer_wrong'])}",
-        f"  answered correctly     {r['answer_correct_of_all']:6.1%} of all queries",
+        f"  answered right         {ok('answered_right')} of all queries",
+        f"  answered wrong         {ok('answered_wrong')} of all queries",
+        f"  clarified              {ok('clarified')}",
+        f"  answer verdicts wrong  {r['answer_wrong']:6.1%} of answers",
         f"CLINC150 out-of-scope queries: {r['oos_queries']}",
-        f"  given an answer        {ok('oos_answered', r['oos_answered'])}",
+        f"  given an answer        {ok('oos_answered')}",
         "  verdicts               " + ", ".join(f"{k} {v:.1%}" for k, v in r["oos_verdicts"].items()),
         "",
         "Per topic (worst top-1 first): topic, n, top-1, recall@3, answered, answered wrong",
@@ -154,12 +168,7 @@ def main() -> int:
     args.out.write_text(json.dumps(result, indent=2))
     print(render(result))
     print(f"\nfull report: {args.out}")
-    met = (
-        result["top1"] >= TARGETS["top1"]
-        and result["answer_wrong"] <= TARGETS["answer_wrong"]
-        and result["oos_answered"] <= TARGETS["oos_answered"]
-    )
-    return 0 if met else 1
+    return 0 if meets(result, TARGETS) else 1
 
 
 if __name__ == "__main__":

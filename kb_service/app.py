@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import fields
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,13 +13,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kb_service.confidence import DEFAULT_CALIBRATION, Calibration
 from kb_service.config import Settings
 from kb_service.embedder import Embedder, SentenceTransformerEmbedder
 from kb_service.errors import KBError
+from kb_service.examples import ExampleBook
 from kb_service.knowledge import KnowledgeBase
 from kb_service.onnx_encoder import OnnxEmbedder
 from kb_service.revisions import RevisionLog
-from kb_service.routes import articles, health, search
+from kb_service.routes import articles, examples, health, search
 from kb_service.runtime import Runtime
 from kb_service.search import RankingPolicy
 
@@ -26,14 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def ranking_policy(settings: Settings) -> RankingPolicy:
-    return RankingPolicy(
-        keyword_weight=settings.keyword_weight,
-        keyword_full_score=settings.keyword_full_score,
-        passages_per_article=settings.passages_per_article,
-        answer_threshold=settings.answer_threshold,
-        answer_margin=settings.answer_margin,
-        clarify_threshold=settings.clarify_threshold,
-    )
+    return RankingPolicy(**{f.name: getattr(settings, f.name) for f in fields(RankingPolicy)})
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -45,18 +41,26 @@ def build_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(settings.model_path, threads=settings.torch_threads)
 
 
-def load_knowledge_base(settings: Settings, embedder: Embedder | None) -> KnowledgeBase:
-    """The heavy part of start-up: the model, then the index (reused where it still fits)."""
+def load_knowledge_base(
+    settings: Settings, embedder: Embedder | None, *, with_examples: bool = True
+) -> KnowledgeBase:
+    """The heavy part of start-up: the model, then the index (reused where it still fits), then
+    the past examples."""
     embedder = embedder or build_embedder(settings)
     embedder.warm_up()
+    examples = ExampleBook(settings.data_dir / "examples.sqlite3", embedder) if with_examples else None
     kb = KnowledgeBase(
         knowledge_dir=settings.knowledge_dir,
         data_dir=settings.data_dir,
         embedder=embedder,
         policy=ranking_policy(settings),
         passage_words=settings.passage_words,
+        calibration=Calibration.load(settings.calibration_path or DEFAULT_CALIBRATION),
+        examples=examples,
     )
     kb.open()
+    if examples is not None:
+        examples.open()
     return kb
 
 
@@ -90,6 +94,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(articles.router)
+    app.include_router(examples.router)
     _install_error_handlers(app)
     return app
 

@@ -38,13 +38,24 @@ class Settings(BaseSettings):
     # vectors, about 2.5 times faster per query (README, `make bench`). "torch" runs it as is.
     encoder: Literal["onnx", "torch"] = "onnx"
 
-    # Ranking and verdicts; the defaults come from `make eval` calibration (see README).
+    # A token for other services (the action server, the desk) to send live examples, which
+    # wait as candidates for an editor. Empty: only the editor token can send examples.
+    service_token: SecretStr = SecretStr("")
+
+    # Ranking and verdicts; the defaults come from `make calibrate` (see README).
     keyword_weight: float = Field(0.25, ge=0.0)
     keyword_full_score: float = Field(24.0, gt=0.0)
     passages_per_article: int = Field(4, ge=1, le=20)
-    answer_threshold: float = 0.62
-    answer_margin: float = 0.12
-    clarify_threshold: float = 0.50
+    example_weight: float = Field(0.8, ge=0.0)
+    example_temperature: float = Field(0.03, gt=0.0)
+    example_floor: float = Field(0.5, ge=-1.0, le=1.0)
+    answer_confidence: float = Field(0.895, ge=0.0, le=1.0)
+    clarify_confidence: float = Field(0.78, ge=0.0, le=1.0)
+    clarify_spread: float = Field(0.08, ge=0.0)
+    clarify_max: int = Field(3, ge=1, le=5)
+    # The fitted confidence models (kb_service/calibration.json when empty).
+    calibration_path: Path | None = None
+    max_examples_per_request: int = Field(20_000, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -3,6 +3,7 @@
 KBError
 ├── NotReady            503  model or index still loading
 ├── ArticleNotFound     404
+├── ExampleNotFound     404
 ├── InvalidArticle      422  front matter or body that fails validation
 ├── InvalidQuery        422
 └── Unauthorized        401  editing without the editor token
@@ -26,6 +27,11 @@ class NotReady(KBError):
 class ArticleNotFound(KBError):
     status_code = 404
     code = "article_not_found"
+
+
+class ExampleNotFound(KBError):
+    status_code = 404
+    code = "example_not_found"
 
 
 class InvalidArticle(KBError):

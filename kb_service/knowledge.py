@@ -26,17 +26,31 @@ from kb_service.articles import (
     split_passages,
     write_article_file,
 )
+from kb_service.confidence import Calibration
 from kb_service.embedder import Embedder, Vectors
 from kb_service.errors import ArticleNotFound
+from kb_service.examples import ExampleBook
 from kb_service.index import VectorIndex
 from kb_service.keyword import KeywordIndex
-from kb_service.search import Evidence, RankingPolicy, ScoredArticle, Verdict, decide_verdict, rank
+from kb_service.search import (
+    Evidence,
+    RankingPolicy,
+    ScoredArticle,
+    Verdict,
+    competing,
+    decide_verdict,
+    decided_by_examples,
+    rank,
+)
 
 log = logging.getLogger(__name__)
 
 MANIFEST_FORMAT = 1
 # Passages fetched per query: enough for every plausible article's best few passages.
 CANDIDATE_PASSAGES = 128
+# Past examples fetched per query: their votes are weighted by closeness, so the far ones
+# among these count for little.
+CANDIDATE_EXAMPLES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +82,16 @@ class Hit:
     article: Article
     score: float
     passage: str
+    votes: int = 0  # nearest past examples naming this article
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     verdict: Verdict
     hits: list[Hit]
+    confidence: float = 0.0  # calibrated P(first hit is the right article)
+    candidates: list[str] = field(default_factory=list)  # what a clarification offers
+    decided_by_examples: bool = False
     encode_ms: float = 0.0
     rank_ms: float = 0.0
 
@@ -108,11 +126,15 @@ class KnowledgeBase:
         embedder: Embedder,
         policy: RankingPolicy,
         passage_words: int,
+        calibration: Calibration | None = None,
+        examples: ExampleBook | None = None,
     ) -> None:
         self.knowledge_dir = knowledge_dir
         self.data_dir = data_dir
         self.embedder = embedder
         self.policy = policy
+        self.calibration = calibration or Calibration.load()
+        self.examples = examples
         self.passage_words = passage_words
         self._lock = threading.RLock()
         # Writers (edits, reloads) take turns, so the file on disk and the index always agree;
@@ -283,16 +305,32 @@ class KnowledgeBase:
                     evidence,
                     passages={aid: evidence.passages.get(aid, []) for aid in admitted},
                     keyword={aid: v for aid, v in evidence.keyword.items() if aid in admitted},
+                    examples={aid: v for aid, v in evidence.examples.items() if aid in admitted},
                 )
             ranked = rank(evidence, self.policy)
-            verdict = decide_verdict(ranked, self.policy)
+            confidence = self.calibration.confidence(query, ranked, evidence, history=self.has_history)
+            verdict = decide_verdict(ranked, confidence, self.policy)
             hits = [self._hit(r, query_vector[0]) for r in ranked[:top_k]]
+            candidates = [a.article_id for a in competing(ranked, self.policy)] if verdict == "clarify" else []
         done = time.perf_counter()
-        return SearchResult(verdict, hits, (encoded - started) * 1000, (done - encoded) * 1000)
+        return SearchResult(
+            verdict,
+            hits,
+            round(confidence, 4),
+            candidates,
+            decided_by_examples(ranked, self.policy),
+            (encoded - started) * 1000,
+            (done - encoded) * 1000,
+        )
+
+    @property
+    def has_history(self) -> bool:
+        """Whether approved past examples take part in ranking (and the `history` model reads)."""
+        return self.examples is not None and len(self.examples) > 0
 
     def evidence(self, query: str, query_vector: Vectors) -> Evidence:
         """The raw signals ranking works from: best passage score per article (vector search)
-        and BM25 per article (keyword search)."""
+        BM25 per article (keyword search), and the nearest past examples per article."""
         with self._lock:
             if not self._passages:
                 return Evidence({}, 0.0, {})
@@ -301,12 +339,16 @@ class KnowledgeBase:
             for score, pid in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
                 if pid >= 0:
                     passages.setdefault(self._passages[pid].article_id, []).append(score)
-            return Evidence(passages, float(scores[0][-1]), dict(self._keywords.scores(query)))
+            examples = {}
+            if self.examples is not None:
+                nearest = self.examples.nearest(query_vector, CANDIDATE_EXAMPLES)
+                examples = {aid: cos for aid, cos in nearest.items() if aid in self._entries}
+            return Evidence(passages, float(scores[0][-1]), dict(self._keywords.scores(query)), examples)
 
     def _hit(self, ranked: ScoredArticle, query_vector: Vectors) -> Hit:
         entry = self._entries[ranked.article_id]
         best = int(np.argmax(entry.content_vectors @ query_vector))
-        return Hit(entry.article, round(ranked.score, 4), entry.content_texts[best])
+        return Hit(entry.article, round(ranked.score, 4), entry.content_texts[best], ranked.votes)
 
     # --- writing ---------------------------------------------------------------------------
 

@@ -40,14 +40,62 @@ class SearchHit(BaseModel):
     score: float = Field(description="Fused relevance score; comparable only within one service version.")
     topic: str
     escalation: Escalation
+    examples: int = Field(0, description="How many of the nearest past examples name this article.")
 
 
 class SearchResponse(BaseModel):
     verdict: Literal["answer", "clarify", "none"] = Field(
-        description="answer: the top hit is confident; clarify: the top hits are too close to "
-        "tell apart; none: nothing is confident."
+        description="answer: the first hit is probably right; clarify: it is plausible, ask "
+        "among `candidates`; none: nothing matched confidently."
+    )
+    confidence: float = Field(0.0, description="Calibrated probability that the first hit is right.")
+    candidates: list[str] = Field(
+        [], description="With clarify: the article ids that compete (the first, and any close to it)."
+    )
+    decided_by_examples: bool = Field(
+        False, description="Past examples put the first hit ahead of what the articles alone ranked first."
     )
     hits: list[SearchHit]
+
+
+class ExampleIn(_Strict):
+    text: str = Field(min_length=1, max_length=2000, description="The customer's words, as typed.")
+    article_id: str | None = Field(None, max_length=80, description="The article that answered it...")
+    topic: str | None = Field(None, max_length=80, description="...or that article's topic.")
+
+
+class ExamplesIn(_Strict):
+    source: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$",
+        description="Where they come from, e.g. 'history-2025'; 'confirmed_answers' and "
+        "'agent_resolved' are the live sources.",
+    )
+    examples: list[ExampleIn]
+
+
+class ExamplesAdded(BaseModel):
+    added: int
+    skipped: int = Field(description="Duplicates, empty texts and unknown articles or topics.")
+    status: Literal["approved", "candidate"]
+    problems: list[str] = Field([], description="The first few reasons examples were skipped.")
+
+
+class ExampleOut(BaseModel):
+    id: int
+    source: str
+    text: str = Field(description="Masked: card numbers, emails and phone numbers are placeholders.")
+    article_id: str
+    status: Literal["approved", "candidate"]
+    created: str
+
+
+class ExamplePage(BaseModel):
+    examples: list[ExampleOut]
+    total: int
+
+
+class ExamplesRemoved(BaseModel):
+    removed: int
 
 
 class ArticleSummary(BaseModel):

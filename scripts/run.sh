@@ -11,6 +11,13 @@ export DESK_RASA_URL="${DESK_RASA_URL:-http://127.0.0.1:${RASA_PORT}}"
 export DESK_KB_URL="${DESK_KB_URL:-http://127.0.0.1:${KB_PORT}}"
 export DESK_PUBLIC_URL="${DESK_PUBLIC_URL:-http://localhost:${DESK_PORT}}"
 export KB_PUBLIC_URL="${KB_PUBLIC_URL:-${DESK_PUBLIC_URL}/help}"
+# The action server sends confirmed answers to the knowledge service as candidate examples:
+# one shared token, made up for this run unless both sides were given one.
+if [ -z "${KB_SERVICE_TOKEN:-}" ] && [ -z "${ACTIONS_KB_SERVICE_TOKEN:-}" ]; then
+  KB_SERVICE_TOKEN=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+fi
+export KB_SERVICE_TOKEN="${KB_SERVICE_TOKEN:-${ACTIONS_KB_SERVICE_TOKEN:-}}"
+export ACTIONS_KB_SERVICE_TOKEN="${ACTIONS_KB_SERVICE_TOKEN:-${KB_SERVICE_TOKEN}}"
 demo_agent=""
 if [ -z "${DESK_AGENTS:-}" ]; then
   demo_agent="  demo agent          ana@kestrel.example / kestrel-demo   (set DESK_AGENTS for real accounts)"

@@ -7,15 +7,19 @@ worker thread, and those hops cost more than the work (measured in `make bench`)
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Request
 
 from kb_service.config import Settings
 from kb_service.errors import NotReady, Unauthorized
+from kb_service.examples import ExampleBook
 from kb_service.knowledge import KnowledgeBase
 from kb_service.revisions import RevisionLog
 from kb_service.runtime import runtime_of
+
+
+Contributor = Literal["editor", "service"]
 
 
 async def _settings(request: Request) -> Settings:
@@ -40,14 +44,41 @@ async def _editor(
     x_editor: Annotated[str | None, Header(max_length=80)] = None,
 ) -> str:
     """The editor's name, after checking `Authorization: Bearer <KB_EDITOR_TOKEN>`."""
-    expected = settings.editor_token.get_secret_value()
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+    token = _bearer(authorization)
+    if not token or not hmac.compare_digest(token, settings.editor_token.get_secret_value().encode()):
         raise Unauthorized("editing needs 'Authorization: Bearer <editor token>'")
     return x_editor or "editor"
+
+
+def _bearer(authorization: str | None) -> bytes:
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.encode() if scheme.lower() == "bearer" else b""
+
+
+async def _contributor(
+    settings: Annotated[Settings, Depends(_settings)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> Contributor:
+    """Who sends examples: an editor (imports apply at once) or another service (its live
+    examples wait for an editor). Anyone else is refused."""
+    token = _bearer(authorization)
+    if token and hmac.compare_digest(token, settings.editor_token.get_secret_value().encode()):
+        return "editor"
+    service = settings.service_token.get_secret_value().encode()
+    if token and service and hmac.compare_digest(token, service):
+        return "service"
+    raise Unauthorized("sending examples needs 'Authorization: Bearer <editor or service token>'")
+
+
+async def _examples(kb: Annotated[KnowledgeBase, Depends(_knowledge_base)]) -> ExampleBook:
+    if kb.examples is None:
+        raise NotReady("this service runs without past examples")
+    return kb.examples
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(_knowledge_base)]
 RevisionsDep = Annotated[RevisionLog, Depends(_revisions)]
 EditorDep = Annotated[str, Depends(_editor)]
+ContributorDep = Annotated[Contributor, Depends(_contributor)]
+ExamplesDep = Annotated[ExampleBook, Depends(_examples)]

@@ -29,6 +29,9 @@ def search(body: SearchRequest, kb: KnowledgeBaseDep, settings: SettingsDep) -> 
     result = kb.search(query, top_k=body.top_k, filters=to_filters(body.filters))
     answer = SearchResponse(
         verdict=result.verdict,
+        confidence=result.confidence,
+        candidates=result.candidates,
+        decided_by_examples=result.decided_by_examples,
         hits=[
             SearchHit(
                 article_id=hit.article.id,
@@ -39,6 +42,7 @@ def search(body: SearchRequest, kb: KnowledgeBaseDep, settings: SettingsDep) -> 
                 score=hit.score,
                 topic=hit.article.topic,
                 escalation=hit.article.escalation,
+                examples=hit.votes,
             )
             for hit in result.hits
         ],

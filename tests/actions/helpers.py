@@ -6,7 +6,7 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import httpx
 from actions.clients import DeskClient, KBClient
@@ -44,6 +44,14 @@ ARTICLES: Dict[str, Dict[str, Any]] = {
         "url": "http://help.test/card-swallowed",
         "body": "1. Freeze the card.\n2. Order a replacement.\n",
     },
+    "top-up-by-transfer": {
+        "id": "top-up-by-transfer",
+        "title": "Adding money by bank transfer",
+        "escalation": "none",
+        "summary": "Send money from another bank to your account details.",
+        "url": "http://help.test/top-up-by-transfer",
+        "body": "1. Copy your account details from Home.\n2. Send a transfer from your bank.\n",
+    },
 }
 
 
@@ -66,7 +74,12 @@ class FakeBackends:
     """What the knowledge service answers, and what the desk received."""
 
     search_result: Dict[str, Any] = field(default_factory=lambda: {"verdict": "none", "hits": []})
+    # Per set of excluded article ids, when a search with that exclusion answers differently.
+    results_excluding: Dict[Tuple[str, ...], Dict[str, Any]] = field(default_factory=dict)
     searches: List[str] = field(default_factory=list)
+    excluded: List[List[str]] = field(default_factory=list)
+    examples_sent: List[Dict[str, Any]] = field(default_factory=list)
+    example_headers: List[Dict[str, str]] = field(default_factory=list)
     kb_down: bool = False
     desk_down: bool = False
     desk_status: int = 201
@@ -77,8 +90,15 @@ class FakeBackends:
         if self.kb_down:
             raise httpx.ConnectError("kb down", request=request)
         if request.url.path == "/search":
-            self.searches.append(json.loads(request.content)["query"])
-            return httpx.Response(200, json=self.search_result)
+            body = json.loads(request.content)
+            exclude = tuple((body.get("filters") or {}).get("exclude_ids") or ())
+            self.searches.append(body["query"])
+            self.excluded.append(list(exclude))
+            return httpx.Response(200, json=self.results_excluding.get(exclude, self.search_result))
+        if request.url.path == "/examples":
+            self.examples_sent.append(json.loads(request.content))
+            self.example_headers.append(dict(request.headers))
+            return httpx.Response(200, json={"added": 1, "skipped": 0, "status": "candidate", "problems": []})
         article_id = request.url.path.rsplit("/", 1)[-1]
         if article_id in ARTICLES:
             return httpx.Response(200, json=ARTICLES[article_id])
@@ -105,7 +125,11 @@ class FakeBackends:
 
 def services(backends: FakeBackends, tmp_path: Path, **overrides: Any) -> Services:
     config = ActionsSettings(outbox_path=tmp_path / "outbox.sqlite3", **overrides)
-    kb = KBClient("http://kb.test", transport=httpx.MockTransport(backends.kb_handler))
+    kb = KBClient(
+        "http://kb.test",
+        token=config.kb_service_token.get_secret_value(),
+        transport=httpx.MockTransport(backends.kb_handler),
+    )
     desk = DeskClient("http://desk.test", "token-123", transport=httpx.MockTransport(backends.desk_handler))
     outbox = Outbox(config.outbox_path)
     return Services(config, kb, desk, outbox, OutboxWorker(outbox, desk.create_handoff, 3600))

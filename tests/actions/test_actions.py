@@ -104,7 +104,7 @@ def test_no_confident_answer_says_so_then_two_in_a_row_hand_over(backends: FakeB
 
 
 def test_a_short_follow_up_is_searched_with_the_previous_question(backends: FakeBackends, svc) -> None:
-    backends.search_result = {"verdict": "answer", "hits": [hit("card-arrival", 0.9)]}
+    backends.search_result = {"verdict": "answer", "hits": [hit("top-up-by-transfer", 0.9)]}
     events = [
         user("how do I add money with my card", "ask_question"),
         bot("...", {"kind": "answer", "article_id": "card-arrival"}),
@@ -112,6 +112,77 @@ def test_a_short_follow_up_is_searched_with_the_previous_question(backends: Fake
     ]
     run(ActionAnswerQuestion(svc), events)
     assert backends.searches == ["how do I add money with my card and with apple pay?"]
+    assert backends.excluded == [[]]  # the pair points elsewhere: nothing set aside
+
+
+def test_a_follow_up_about_something_else_gets_the_other_article(backends: FakeBackends, svc) -> None:
+    # The pair still ranks the article just shown first; set aside, another is plausible.
+    backends.search_result = {"verdict": "clarify", "hits": [hit("card-arrival", 0.8), hit("top-up-by-transfer", 0.78)]}
+    backends.results_excluding[("card-arrival",)] = {
+        "verdict": "answer",
+        "confidence": 0.93,
+        "hits": [hit("top-up-by-transfer", 0.78)],
+    }
+    events = [
+        user("what's the fee for adding money by card", "ask_question"),
+        bot("...", {"kind": "answer", "article_id": "card-arrival"}),
+        user("and by bank transfer?", "ask_question"),
+    ]
+    result = run(ActionAnswerQuestion(svc), events)
+    assert backends.excluded == [[], ["card-arrival"]]
+    assert result.decisions[0] == {
+        "kind": "answer",
+        "article_id": "top-up-by-transfer",
+        "title": "Adding money by bank transfer",
+        "url": "http://help.test/top-up-by-transfer",
+    }
+
+
+def test_a_follow_up_that_matches_nothing_else_is_searched_alone(backends: FakeBackends, svc) -> None:
+    backends.search_result = {"verdict": "none", "hits": [hit("card-arrival", 0.3)]}
+    events = [
+        user("how do I add money with my card", "ask_question"),
+        bot("...", {"kind": "answer", "article_id": "card-arrival"}),
+        user("and the weather?", "ask_question"),
+    ]
+    run(ActionAnswerQuestion(svc), events)
+    assert backends.searches[-1] == "and the weather?"
+
+
+def test_a_clarification_offers_only_the_competing_articles(backends: FakeBackends, svc) -> None:
+    backends.search_result = {
+        "verdict": "clarify",
+        "confidence": 0.7,
+        "candidates": ["card-arrival", "card-swallowed"],
+        "hits": [hit("card-arrival", 0.8), hit("card-swallowed", 0.77), hit("top-up-by-transfer", 0.5)],
+    }
+    result = run(ActionAnswerQuestion(svc), [user("where is my card", "ask_question")])
+    assert result.decisions[0] == {"kind": "clarify", "article_ids": ["card-arrival", "card-swallowed"]}
+
+
+def test_a_confirmed_answer_becomes_a_candidate_example(backends: FakeBackends, tmp_path) -> None:
+    svc = services(backends, tmp_path, kb_service_token="svc-token")
+    events = [
+        user("my card 4111 1111 1111 1111 has not come", "ask_question"),
+        bot("...", {"kind": "answer", "article_id": "card-arrival"}),
+        user("yes", "affirm"),
+    ]
+    run(ActionFeedback(svc), events)
+    assert backends.examples_sent == [
+        {
+            "source": "confirmed_answers",
+            "examples": [{"text": "my card 4111 1111 1111 1111 has not come", "article_id": "card-arrival"}],
+        }
+    ]
+    assert backends.example_headers[0]["authorization"] == "Bearer svc-token"
+
+
+def test_no_example_is_sent_without_a_token_or_for_a_bare_follow_up(backends: FakeBackends, svc, tmp_path) -> None:
+    answered = [bot("...", {"kind": "answer", "article_id": "card-arrival"}), user("yes", "affirm")]
+    run(ActionFeedback(svc), [user("where is my card", "ask_question"), *answered])
+    tokened = services(backends, tmp_path, kb_service_token="svc-token")
+    run(ActionFeedback(tokened), [user("and by post?", "ask_question"), *answered])
+    assert backends.examples_sent == []
 
 
 def test_compose_query_leaves_ordinary_questions_alone() -> None:

@@ -50,12 +50,22 @@ def hit(article_id: str, score: float, escalation: str = "none") -> dict:
     return {"article_id": article_id, "score": score, "escalation": escalation}
 
 
-def test_sensitive_hit() -> None:
-    assert sensitive_hit("answer", [hit("a", 0.9, "always")], POLICY)["article_id"] == "a"
-    assert sensitive_hit("clarify", [hit("a", 0.9), hit("b", 0.86, "always")], POLICY)["article_id"] == "b"
-    assert sensitive_hit("answer", [hit("a", 0.9), hit("b", 0.8, "always")], POLICY) is None
-    assert sensitive_hit("none", [hit("a", 0.9, "always")], POLICY) is None
-    assert sensitive_hit("answer", [], POLICY) is None
+@pytest.mark.parametrize(
+    ("verdict", "confidence", "hits", "expected"),
+    [
+        ("answer", 0.95, [hit("a", 0.9, "always")], "a"),
+        ("clarify", 0.6, [hit("a", 0.9), hit("b", 0.86, "always")], "b"),  # close enough to count
+        ("answer", 0.95, [hit("a", 0.9), hit("b", 0.8, "always")], None),  # too far behind
+        # Matched nothing confidently: never a sensitive case, however the hits are ordered.
+        ("none", 0.05, [hit("a", 0.9, "always")], None),
+        # A "none" that is still a plausible first hit (over the sensitive floor) counts.
+        ("none", 0.35, [hit("a", 0.9, "always")], "a"),
+        ("answer", 0.95, [], None),
+    ],
+)
+def test_sensitive_hit(verdict: str, confidence: float, hits: list, expected: str) -> None:
+    found = sensitive_hit({"verdict": verdict, "confidence": confidence, "hits": hits}, POLICY)
+    assert (found["article_id"] if found else None) == expected
 
 
 def test_state_counts_failures_in_a_row_and_resets_on_hand_back() -> None:

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb_service import Settings, create_app
+from kb_service.confidence import Calibration
 from kb_service.knowledge import KnowledgeBase
 from kb_service.search import RankingPolicy
 from tests.kb_service.fakes import FakeEmbedder
@@ -17,10 +18,17 @@ POLICY = RankingPolicy(
     keyword_weight=0.2,
     keyword_full_score=4.0,
     passages_per_article=1,
-    answer_threshold=0.6,
-    answer_margin=0.05,
-    clarify_threshold=0.3,
+    example_weight=0.5,
+    example_temperature=0.05,
+    example_floor=0.5,
+    answer_confidence=0.8,
+    clarify_confidence=0.3,
+    clarify_spread=0.1,
+    clarify_max=3,
 )
+# The fake embedder's scores are not the real model's: a hand-set model over the top score and
+# the lead, which the tests reason about (confident from about 0.6 with a 0.05 lead).
+CALIBRATION = Calibration.fallback()
 
 
 @pytest.fixture
@@ -69,6 +77,7 @@ def kb(knowledge_dir: Path, tmp_path: Path, embedder: FakeEmbedder) -> Knowledge
         embedder=embedder,
         policy=POLICY,
         passage_words=50,
+        calibration=CALIBRATION,
     )
     base.open()
     return base
@@ -76,10 +85,13 @@ def kb(knowledge_dir: Path, tmp_path: Path, embedder: FakeEmbedder) -> Knowledge
 
 @pytest.fixture
 def settings(knowledge_dir: Path, tmp_path: Path) -> Settings:
+    CALIBRATION.save(tmp_path / "calibration.json")
     return Settings(
+        calibration_path=tmp_path / "calibration.json",
         knowledge_dir=knowledge_dir,
         data_dir=tmp_path / "data",
         editor_token="s3cret-token",
+        service_token="svc-token",
         **asdict(POLICY),
         max_body_bytes=20_000,
     )

@@ -5,15 +5,29 @@ from dataclasses import replace
 import pytest
 
 from kb_service.keyword import KeywordIndex, tokenize
-from kb_service.search import Evidence, RankingPolicy, ScoredArticle, decide_verdict, normalise_keyword, rank
+from kb_service.search import (
+    Evidence,
+    RankingPolicy,
+    ScoredArticle,
+    competing,
+    decide_verdict,
+    decided_by_examples,
+    example_scores,
+    normalise_keyword,
+    rank,
+)
 
 POLICY = RankingPolicy(
     keyword_weight=0.5,
     keyword_full_score=4.0,
     passages_per_article=1,
-    answer_threshold=0.6,
-    answer_margin=0.1,
-    clarify_threshold=0.4,
+    example_weight=1.0,
+    example_temperature=0.05,
+    example_floor=0.5,
+    answer_confidence=0.9,
+    clarify_confidence=0.5,
+    clarify_spread=0.1,
+    clarify_max=3,
 )
 
 
@@ -26,23 +40,60 @@ def evidence(
     *,
     floor: float = 0.1,
     keyword: dict[str, float] | None = None,
+    examples: dict[str, list[float]] | None = None,
 ) -> Evidence:
-    return Evidence(passages, floor, keyword or {})
+    return Evidence(passages, floor, keyword or {}, examples or {})
 
 
 @pytest.mark.parametrize(
-    ("scores", "verdict"),
+    ("scores", "confidence", "verdict"),
     [
-        ((0.9, 0.5), "answer"),
-        ((0.9, 0.85), "clarify"),  # strong but too close to tell apart
-        ((0.55, 0.2), "clarify"),  # plausible, not confident
-        ((0.3, 0.1), "none"),
-        ((), "none"),
-        ((0.7,), "answer"),
+        ((0.9, 0.5), 0.95, "answer"),
+        ((0.9, 0.5), 0.90, "answer"),  # the threshold itself answers
+        ((0.9, 0.85), 0.7, "clarify"),  # plausible, not confident
+        ((0.9, 0.85), 0.49, "none"),  # a high score is not enough: the model says unlikely
+        ((), 0.99, "none"),
     ],
 )
-def test_verdict(scores: tuple[float, ...], verdict: str) -> None:
-    assert decide_verdict(scored(*scores), POLICY) == verdict
+def test_verdict_reads_the_calibrated_confidence(scores: tuple[float, ...], confidence: float, verdict: str) -> None:
+    assert decide_verdict(scored(*scores), confidence, POLICY) == verdict
+
+
+@pytest.mark.parametrize(
+    ("scores", "offered"),
+    [
+        ((0.9, 0.85, 0.82, 0.81), ["a0", "a1", "a2"]),  # at most three, all close
+        ((0.9, 0.85, 0.5), ["a0", "a1"]),  # the distant third does not compete
+        ((0.9, 0.5), ["a0"]),  # one clearly ahead: a yes/no check, not a choice
+        ((), []),
+    ],
+)
+def test_a_clarification_offers_only_the_articles_that_compete(scores: tuple[float, ...], offered: list[str]) -> None:
+    assert [a.article_id for a in competing(scored(*scores), POLICY)] == offered
+
+
+def test_example_votes_favour_many_close_examples_and_ignore_distant_ones() -> None:
+    votes = example_scores({"a": [0.95, 0.93, 0.9], "b": [0.96], "c": [0.4]}, POLICY)
+    assert set(votes) == {"a", "b"}  # c is under the floor
+    assert votes["a"] > votes["b"]
+    assert votes["a"] / 0.95 + votes["b"] / 0.96 == pytest.approx(1.0)  # shares of the votes
+
+
+def test_examples_can_decide_between_articles_and_say_so() -> None:
+    close = evidence({"a": [0.70], "b": [0.72]})
+    assert rank(close, POLICY)[0].article_id == "b"
+    ranked = rank(evidence({"a": [0.70], "b": [0.72]}, examples={"a": [0.93, 0.92], "b": [0.6]}), POLICY)
+    assert ranked[0].article_id == "a"
+    assert ranked[0].votes == 2 and ranked[1].votes == 1
+    assert decided_by_examples(ranked, POLICY)
+    agreeing = rank(evidence({"a": [0.70], "b": [0.72]}, examples={"b": [0.93]}), POLICY)
+    assert agreeing[0].article_id == "b" and not decided_by_examples(agreeing, POLICY)
+
+
+def test_an_article_known_only_from_examples_is_ranked() -> None:
+    ranked = rank(evidence({"a": [0.6]}, floor=0.2, examples={"b": [0.97]}), POLICY)
+    assert ranked[0].article_id == "b"
+    assert ranked[0].dense == 0.2
 
 
 def test_keyword_evidence_lifts_an_article_past_a_close_vector_rival() -> None:

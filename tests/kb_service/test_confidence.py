@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from kb_service.confidence import HISTORY_SIGNALS, Calibration, ConfidenceModel, signals
+from kb_service.search import Evidence, ScoredArticle
+
+
+def test_signals_describe_the_first_article_against_the_rest() -> None:
+    ranked = [
+        ScoredArticle("a", 0.9, 0.7, 0.8, 0.3, 2),
+        ScoredArticle("b", 0.6, 0.65, 0.1, 0.0, 1),
+        ScoredArticle("c", 0.5, 0.5, 0.0),
+    ]
+    evidence = Evidence({}, 0.2, {}, {"a": [0.91, 0.88], "b": [0.95]})
+    s = signals("my card has not come", ranked, evidence)
+    assert set(s) == set(HISTORY_SIGNALS)
+    assert s["top"] == 0.9
+    assert s["margin"] == pytest.approx(0.3)
+    assert s["gap3"] == pytest.approx(0.4)
+    assert s["dense_margin"] == pytest.approx(0.05)
+    assert s["keyword_agrees"] == 1.0
+    assert s["words"] == pytest.approx(math.log1p(5))
+    assert s["example_top"] == 0.91
+    assert s["example_share"] == pytest.approx(2 / 3)
+    assert s["example_agrees"] == 0.0  # the single nearest example names b
+    assert s["example_nearest"] == 0.95
+
+
+def test_signals_of_nothing_found_are_zero() -> None:
+    assert set(signals("hello", [], Evidence({}, 0.0, {})).values()) == {0.0}
+
+
+def test_a_lone_article_is_measured_against_the_dense_floor() -> None:
+    s = signals("x", [ScoredArticle("a", 0.7, 0.7, 0.0)], Evidence({}, 0.3, {}))
+    assert s["margin"] == pytest.approx(0.4)
+    assert s["keyword_agrees"] == 0.0  # no keyword evidence at all
+
+
+def test_the_model_is_a_logistic_over_standardised_signals() -> None:
+    model = ConfidenceModel(("top", "margin"), (0.5, 0.1), (0.1, 0.05), (2.0, 1.0), -1.0)
+    p = model.probability({"top": 0.7, "margin": 0.15})  # z = -1 + 2*2 + 1*1 = 4
+    assert p == pytest.approx(1 / (1 + math.exp(-4)))
+    assert model.probability({"top": 100.0, "margin": 100.0}) <= 1.0
+
+
+def test_calibration_round_trips_through_its_file(tmp_path: Path) -> None:
+    calibration = Calibration(
+        ConfidenceModel.linear({"top": 3.0}, bias=-1.0), ConfidenceModel.linear({"example_top": 2.0}, bias=0.5)
+    )
+    calibration.save(tmp_path / "c.json")
+    assert Calibration.load(tmp_path / "c.json") == calibration
+
+
+def test_history_mode_reads_the_history_model() -> None:
+    calibration = Calibration(ConfidenceModel.linear({"top": 0.0}, bias=-5.0), ConfidenceModel.linear({"top": 0.0}, bias=5.0))
+    ranked = [ScoredArticle("a", 0.9, 0.9, 0.0)]
+    evidence = Evidence({}, 0.0, {})
+    assert calibration.confidence("q", ranked, evidence, history=False) < 0.01
+    assert calibration.confidence("q", ranked, evidence, history=True) > 0.99
+
+
+def test_a_missing_calibration_falls_back_to_a_conservative_model(tmp_path: Path) -> None:
+    calibration = Calibration.load(tmp_path / "absent.json")
+    strong = [ScoredArticle("a", 0.9, 0.9, 0.0), ScoredArticle("b", 0.4, 0.4, 0.0)]
+    close = [ScoredArticle("a", 0.9, 0.9, 0.0), ScoredArticle("b", 0.88, 0.88, 0.0)]
+    ev = Evidence({}, 0.0, {})
+    assert calibration.confidence("q", strong, ev, history=False) > 0.95
+    assert calibration.confidence("q", close, ev, history=False) < 0.9
+
+
+def test_the_shipped_calibration_loads_and_reads_every_signal() -> None:
+    calibration = Calibration.load()
+    assert set(calibration.history.features) <= set(HISTORY_SIGNALS)
+    assert "example_top" in calibration.history.features

@@ -1,0 +1,171 @@
+"""The example store (fake embedder) and the /examples API in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kb_service.articles import Article
+from kb_service.examples import ExampleBook, resolve_targets
+from kb_service.masking import CARD, EMAIL
+from tests.kb_service.card_numbers import holds_card_number
+from tests.kb_service.fakes import FakeEmbedder
+
+EDITOR = {"Authorization": "Bearer s3cret-token"}
+SERVICE = {"Authorization": "Bearer svc-token"}
+CARD_TEXT = "my card 4111 1111 1111 1111 never arrived"
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> ExampleBook:
+    b = ExampleBook(tmp_path / "ex.sqlite3", FakeEmbedder())
+    b.open()
+    return b
+
+
+def nearest_articles(book: ExampleBook, text: str) -> set[str]:
+    return set(book.nearest(book.embedder.encode([text]), 5))
+
+
+def test_examples_are_masked_and_deduplicated_before_they_are_stored(book: ExampleBook) -> None:
+    report = book.add(
+        "history",
+        [
+            (CARD_TEXT, "card-arrival"),
+            ("My card 4111111111111111   never ARRIVED", "card-arrival"),  # the same once masked
+            ("mail me at jo@example.com, my pin is blocked", "pin-blocked"),
+            ("   ", "pin-blocked"),
+        ],
+        status="approved",
+    )
+    assert (report.added, report.skipped) == (2, 2)
+    assert book.add("history", [(CARD_TEXT, "card-arrival")], status="approved").added == 0
+    examples, total = book.page(source=None, status=None, limit=10, offset=0)
+    assert total == 2
+    assert [e.text for e in examples] == [f"my card {CARD} never arrived", f"mail me at {EMAIL}, my pin is blocked"]
+    assert not any(holds_card_number(e.text) for e in examples)
+
+
+def test_candidates_count_only_once_approved(book: ExampleBook) -> None:
+    book.add("confirmed_answers", [("pizza weather", "pin-blocked")], status="candidate")
+    assert nearest_articles(book, "pizza weather") == set()
+    (candidate,), _ = book.page(source="confirmed_answers", status="candidate", limit=5, offset=0)
+    assert book.approve(candidate.id).status == "approved"
+    assert nearest_articles(book, "pizza weather") == {"pin-blocked"}
+
+
+def test_removing_a_source_removes_its_votes(book: ExampleBook) -> None:
+    book.add("old", [("pizza weather", "pin-blocked")], status="approved")
+    book.add("new", [("cash atm", "card-arrival")], status="approved")
+    assert book.delete_source("old") == 1
+    assert nearest_articles(book, "pizza weather") == {"card-arrival"}
+    assert len(book) == 1
+
+
+def test_examples_survive_a_restart_and_are_re_embedded_for_a_new_model(tmp_path: Path) -> None:
+    first = ExampleBook(tmp_path / "ex.sqlite3", FakeEmbedder())
+    first.open()
+    first.add("history", [("pizza weather", "pin-blocked")], status="approved")
+    first.close()
+
+    class OtherModel(FakeEmbedder):
+        name = "fake-bow-2"
+
+    other = OtherModel()
+    again = ExampleBook(tmp_path / "ex.sqlite3", other)
+    again.open()
+    assert other.encoded_texts == ["pizza weather"]
+    assert nearest_articles(again, "pizza weather") == {"pin-blocked"}
+
+
+def test_targets_resolve_by_id_or_topic_and_say_why_others_are_left_out() -> None:
+    articles = [
+        Article(
+            id="card-arrival",
+            title="Card delivery",
+            summary="When a new card arrives.",
+            topic="card_arrival",
+            body="By post.",
+            updated="2026-01-01",
+        ),
+    ]
+    pairs, problems = resolve_targets(
+        [("a", "card-arrival", None), ("b", None, "card_arrival"), ("c", "nope", None), ("d", None, None)],
+        articles,
+    )
+    assert pairs == [("a", "card-arrival"), ("b", "card-arrival")]
+    assert problems == ["examples[2]: no article 'nope'", "examples[3]: names neither article_id nor topic"]
+
+
+# --- the HTTP API -------------------------------------------------------------------------------
+
+
+def post(client: TestClient, source: str, examples: list[dict[str, str]], headers: dict[str, str]) -> dict:
+    response = client.post("/examples", json={"source": source, "examples": examples}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def top(client: TestClient, query: str) -> dict:
+    return client.post("/search", json={"query": query, "top_k": 3}).json()  # type: ignore[no-any-return]
+
+
+def test_imported_history_is_searchable_when_the_import_returns(client: TestClient) -> None:
+    before = top(client, "pizza weather")
+    assert before["hits"][0]["article_id"] != "pin-blocked"
+    added = post(
+        client,
+        "history-2025",
+        [{"text": "pizza weather", "topic": "pin_blocked"}, {"text": "weather pizza", "article_id": "pin-blocked"}],
+        EDITOR,
+    )
+    assert added == {"added": 2, "skipped": 0, "status": "approved", "problems": []}
+    after = top(client, "pizza weather")
+    assert after["hits"][0]["article_id"] == "pin-blocked"
+    assert after["hits"][0]["examples"] == 2
+    assert after["decided_by_examples"] is True
+    assert client.delete("/examples", params={"source": "history-2025"}, headers=EDITOR).json() == {"removed": 2}
+    assert top(client, "pizza weather")["hits"][0]["article_id"] == before["hits"][0]["article_id"]
+
+
+def test_live_examples_wait_for_an_editor(client: TestClient) -> None:
+    assert post(client, "agent_resolved", [{"text": "pizza weather", "article_id": "pin-blocked"}], SERVICE)["status"] == (
+        "candidate"
+    )
+    # Even the editor token cannot skip review for a live source.
+    assert post(client, "confirmed_answers", [{"text": "weather pizza", "article_id": "pin-blocked"}], EDITOR)["status"] == (
+        "candidate"
+    )
+    assert top(client, "pizza weather")["hits"][0]["article_id"] != "pin-blocked"
+    page = client.get("/examples", params={"status": "candidate"}, headers=EDITOR).json()
+    assert page["total"] == 2
+    for example in page["examples"]:
+        approved = client.post(f"/examples/{example['id']}/approve", headers=EDITOR)
+        assert approved.json()["status"] == "approved"
+    assert top(client, "pizza weather")["hits"][0]["article_id"] == "pin-blocked"
+
+
+def test_examples_api_refuses_what_it_cannot_take(client: TestClient) -> None:
+    one = {"source": "history", "examples": [{"text": "pizza", "article_id": "card-arrival"}]}
+    assert client.post("/examples", json=one).status_code == 401
+    assert client.post("/examples", json=one, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    # A service may send candidates, never list, approve or delete.
+    assert client.get("/examples", headers=SERVICE).status_code == 401
+    assert client.post("/examples/1/approve", headers=SERVICE).status_code == 401
+    assert client.delete("/examples", params={"source": "history"}, headers=SERVICE).status_code == 401
+    assert client.post("/examples/999/approve", headers=EDITOR).json()["error"]["code"] == "example_not_found"
+    bad_source = client.post("/examples", json={**one, "source": "Bad Source!"}, headers=EDITOR)
+    assert bad_source.status_code == 422
+    unknown = post(client, "history", [{"text": "x", "article_id": "nope"}, {"text": "y", "topic": "nope"}], EDITOR)
+    assert unknown["added"] == 0 and unknown["skipped"] == 2 and len(unknown["problems"]) == 2
+
+
+def test_no_example_is_stored_with_a_card_number(client: TestClient) -> None:
+    texts = [CARD_TEXT, "card 5500-0000-0000-0004 blocked", "pin 4111.1111.1111.1111 blocked please"]
+    post(client, "history", [{"text": t, "article_id": "card-arrival"} for t in texts], EDITOR)
+    post(client, "agent_resolved", [{"text": t, "article_id": "pin-blocked"} for t in texts], SERVICE)
+    stored = client.get("/examples", params={"limit": 500}, headers=EDITOR).json()["examples"]
+    assert len(stored) == 6
+    assert not any(holds_card_number(e["text"]) for e in stored)
