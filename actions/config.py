@@ -29,7 +29,7 @@ class ActionsSettings(BaseSettings):
     failures_before_handoff: int = Field(2, ge=1)
     abuse_warnings_before_handoff: int = Field(1, ge=0)
     sensitive_margin: float = Field(0.10, ge=0)
-    sensitive_min_confidence: float = Field(0.3, ge=0, le=1)
+    sensitive_min_confidence: float = Field(0.2, ge=0, le=1)
 
     # Answers
     follow_up_max_words: int = Field(6, ge=1)

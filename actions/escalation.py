@@ -52,7 +52,7 @@ class EscalationPolicy:
     # ...but only when the search matched something: a plausible answer (a clarification or
     # better), or a first hit at least this likely to be right. A vague message that matched
     # nothing ("the app is doing the weird thing") is never taken for a sensitive case.
-    sensitive_min_confidence: float = 0.3
+    sensitive_min_confidence: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,9 @@ def sensitive_hit(result: Dict[str, Any], policy: EscalationPolicy) -> Optional[
     """The `escalation: always` article the customer's message is about, if any: the top hit
     when the search found something plausible, or one scoring within `sensitive_margin` of it."""
     hits: List[Dict[str, Any]] = result.get("hits") or []
-    plausible = result["verdict"] != "none" or result.get("confidence", 0.0) >= policy.sensitive_min_confidence
+    plausible = (
+        result["verdict"] != "none" or result.get("confidence", 0.0) >= policy.sensitive_min_confidence
+    )
     if not plausible or not hits:
         return None
     top = hits[0]["score"]

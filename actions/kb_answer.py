@@ -19,6 +19,8 @@ from actions.handoff import ServiceAction, hand_over, present_sensitive
 
 log = logging.getLogger(__name__)
 
+# A follow-up agrees with the pair when the pair's first article is among its own best this many.
+FOLLOW_UP_AGREEMENT = 3
 # The knowledge service's live source for questions customers confirmed as answered.
 CONFIRMED_SOURCE = "confirmed_answers"
 
@@ -108,6 +110,12 @@ class ActionAnswerQuestion(ServiceAction):
         shown = answered_article(before)
         if shown is not None and result["hits"] and result["hits"][0]["article_id"] == shown:
             other = await kb.search(query, exclude=[shown])
+            if other["verdict"] == "clarify" and other["hits"]:
+                # The follow-up alone is too short to answer by itself, but when it also
+                # names the pair's new first article among its best, the two agree.
+                alone = await kb.search(text, top_k=FOLLOW_UP_AGREEMENT)
+                if other["hits"][0]["article_id"] in {h["article_id"] for h in alone["hits"]}:
+                    other = {**other, "verdict": "answer"}
             if other["verdict"] != "none":
                 return other
         if result["verdict"] == "none":
@@ -260,6 +268,6 @@ class ActionFeedback(ServiceAction):
         if article_id is None or not question or _FOLLOW_UP.match(question):
             return  # a follow-up alone ("and by card?") says nothing about the article
         try:
-            await self.services.kb.add_candidate_example(CONFIRMED_SOURCE, before.last_question, article_id)
+            await self.services.kb.add_candidate_example(CONFIRMED_SOURCE, question, article_id)
         except ActionsError as e:
             log.info("conversation %s: confirmed answer not kept as an example: %s", tracker.sender_id, e)

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     rasa_auth_token: SecretStr = SecretStr("")
     kb_url: str = "http://127.0.0.1:8100"
     http_timeout_seconds: float = Field(10.0, gt=0)
+    # A new Rasa session after this many customer messages in one (desk/bot_sessions.py).
+    bot_session_turns: int = Field(30, ge=2)
 
     # The action server's token for POST /api/handoffs (ACTIONS_DESK_SERVICE_TOKEN there).
     service_token: SecretStr = SecretStr(PLACEHOLDER_SERVICE_TOKEN)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from desk.bot_sessions import SESSION_START, BotSessions
 from desk.clients import KBClient, RasaClient
 from desk.config import Settings
 from desk.errors import Conflict, ConversationNotFound, InvalidInput, UpstreamUnavailable
@@ -65,6 +66,7 @@ class Desk:
         self.hours = BusinessHours(settings.business_hours, settings.timezone)
         self.signer = ConversationSigner(settings.secret_key.get_secret_value())
         self._turns: dict[str, _Turn] = {}
+        self.bot_sessions = BotSessions(settings.bot_session_turns)
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
@@ -315,7 +317,9 @@ class Desk:
                     await self.rasa.resume(conversation.id)
                     self.store.update_conversation(conversation.id, bot_paused=0)
                     conversation = self.conversation(conversation.id)
+                await self._keep_bot_session_short(conversation)
                 replies = await self.rasa.send(conversation.id, text, conversation.metadata)
+                self.bot_sessions.counted(conversation.id)
             except UpstreamUnavailable as e:
                 log.warning("assistant turn failed (attempt %d): %s", attempt + 1, e)
                 replies = []
@@ -323,6 +327,13 @@ class Desk:
                 return replies
             await asyncio.sleep(RETRY_DELAY_SECONDS)
         return []
+
+    async def _keep_bot_session_short(self, conversation: Conversation) -> None:
+        """A new Rasa session when this one is long (desk/bot_sessions.py); its reply is empty."""
+        last_bot = self.store.last_message(conversation.id, roles=("bot",))
+        if self.bot_sessions.due(conversation.id, awaiting_answer=bool(last_bot and last_bot.buttons)):
+            await self.rasa.send(conversation.id, SESSION_START, conversation.metadata)
+            self.bot_sessions.started(conversation.id)
 
     def _store_bot_replies(self, conversation_id: str, replies: list[dict[str, Any]]) -> None:
         conversation = self.conversation(conversation_id)

@@ -22,6 +22,7 @@ import itertools
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +32,11 @@ from kb_service.confidence import (
     ARTICLE_SIGNALS,
     DEFAULT_CALIBRATION,
     HISTORY_SIGNALS,
+    RELIABILITY_SIGNALS,
     Calibration,
     ConfidenceModel,
+    Reliability,
+    first_two,
     signals,
 )
 from kb_service.config import Settings
@@ -52,7 +56,7 @@ class PrecomputedEmbedder:
         self.inner = inner
         self.name = inner.name  # type: ignore[attr-defined]
         self.dimension = inner.dimension  # type: ignore[attr-defined]
-        self._known = {t: v for t, v in zip(texts, vectors, strict=True)}
+        self._known = dict(zip(texts, vectors, strict=True))
 
     def warm_up(self) -> None:
         pass
@@ -81,8 +85,9 @@ def collect(kb: KnowledgeBase, embedder: PrecomputedEmbedder, queries: list[Quer
     in_scope = [q for q in queries if q.expected is not None]
     for fold in range(FOLDS):
         with tempfile.TemporaryDirectory() as tmp:
-            book = ExampleBook(Path(tmp) / "examples.sqlite3", embedder)  # type: ignore[arg-type]
-            book.add("history", [(q.text, q.expected) for q in in_scope if q.fold != fold], status="approved")  # type: ignore[misc]
+            book = ExampleBook(Path(tmp) / "examples.sqlite3", embedder)
+            past = [(q.text, str(q.expected)) for q in in_scope if q.fold != fold]
+            book.add("history", past, status="approved")
             kb.examples = book
             for q in queries:
                 if q.fold == fold:
@@ -101,7 +106,7 @@ def top1(queries: list[Query], policy: RankingPolicy) -> float:
     return float(np.mean(right))
 
 
-def best_policy(queries: list[Query], base: RankingPolicy, grid: dict[str, list[float]]) -> RankingPolicy:
+def best_policy(queries: list[Query], base: RankingPolicy, grid: dict[str, list[Any]]) -> RankingPolicy:
     sample = queries[::3]  # the grid runs on every third query; the winner is scored on all
     best: tuple[float, RankingPolicy] | None = None
     for values in itertools.product(*grid.values()):
@@ -110,8 +115,10 @@ def best_policy(queries: list[Query], base: RankingPolicy, grid: dict[str, list[
         if best is None or score > best[0]:
             best = (score, policy)
     assert best is not None
-    print(f"  best of grid {dict(zip(grid, (getattr(best[1], k) for k in grid), strict=True))}: "
-          f"top-1 {top1(queries, best[1]):.2%} on all")
+    print(
+        f"  best of grid {dict(zip(grid, (getattr(best[1], k) for k in grid), strict=True))}: "
+        f"top-1 {top1(queries, best[1]):.2%} on all"
+    )
     return best[1]
 
 
@@ -135,36 +142,57 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50
 def fit_model(x: np.ndarray, y: np.ndarray, features: tuple[str, ...]) -> ConfidenceModel:
     means, scales = x.mean(axis=0), x.std(axis=0) + 1e-6
     weights, bias = fit_logistic((x - means) / scales, y)
-    return ConfidenceModel(features, tuple(means.tolist()), tuple(scales.tolist()), tuple(weights.tolist()), bias)
+    return ConfidenceModel(
+        features, tuple(means.tolist()), tuple(scales.tolist()), tuple(weights.tolist()), bias
+    )
 
 
 @dataclass
 class Mode:
     name: str
-    features: tuple[str, ...]
-    x: np.ndarray
+    model: ConfidenceModel  # fitted on every query, for the service
     right: np.ndarray  # first article right (always False out of scope)
     in_scope: np.ndarray
-    folds: np.ndarray
     out_of_fold: np.ndarray  # P(right) from a model that never saw the query's fold
 
 
-def build_mode(name: str, queries: list[Query], policy: RankingPolicy, features: tuple[str, ...]) -> Mode:
-    rows, right = [], []
+def build_mode(name: str, queries: list[Query], policy: RankingPolicy, signal_names: tuple[str, ...]) -> Mode:
+    """Signals per query, the reliability tables out of fold (each query's from the other
+    folds' labelled questions), then the model out of fold and on everything."""
+    features = (*signal_names, *RELIABILITY_SIGNALS)
+    rows, right, pairs = [], [], []
     for q in queries:
         ranked = rank(q.evidence, policy)
         values = signals(q.text, ranked, q.evidence)
-        rows.append([values[f] for f in features])
+        rows.append([values[f] for f in signal_names])
         right.append(bool(ranked) and ranked[0].article_id == q.expected)
-    x, y = np.array(rows), np.array(right)
+        pairs.append(first_two(ranked))
+    y = np.array(right)
     folds = np.array([q.fold for q in queries])
+    in_scope = np.array([q.expected is not None for q in queries])
+
+    def reliability(where: np.ndarray) -> Reliability:
+        chosen = np.where(where & in_scope)[0]
+        return Reliability.count(
+            [pairs[i][0] for i in chosen], [pairs[i][1] for i in chosen], y[chosen].tolist()
+        )
+
+    encoded = np.zeros((len(queries), len(RELIABILITY_SIGNALS)))
+    for fold in range(FOLDS):
+        table = reliability(folds != fold)
+        for i in np.where(folds == fold)[0]:
+            values = table.of(*pairs[i])
+            encoded[i] = [values[f] for f in RELIABILITY_SIGNALS]
+    x = np.hstack([np.array(rows), encoded])
     oof = np.zeros(len(queries))
     for fold in range(FOLDS):
         test = folds == fold
         model = fit_model(x[~test], y[~test].astype(float), features)
         oof[test] = [model.probability(dict(zip(features, row, strict=True))) for row in x[test]]
-    in_scope = np.array([q.expected is not None for q in queries])
-    return Mode(name, features, x, y, in_scope, folds, oof)
+    final = replace(
+        fit_model(x, y.astype(float), features), reliability=reliability(np.ones(len(y), dtype=bool))
+    )
+    return Mode(name, final, y, in_scope, oof)
 
 
 def outcomes(mode: Mode, answer: float, clarify: float) -> dict[str, float]:
@@ -182,7 +210,9 @@ def outcomes(mode: Mode, answer: float, clarify: float) -> dict[str, float]:
     }
 
 
-def choose_thresholds(mode: Mode, max_wrong: float, max_oos: float, max_clarify: float) -> tuple[float, float]:
+def choose_thresholds(
+    mode: Mode, max_wrong: float, max_oos: float, max_clarify: float
+) -> tuple[float, float]:
     options = []
     for answer in np.arange(0.50, 0.995, 0.005):
         o = outcomes(mode, answer, answer)
@@ -223,9 +253,10 @@ def main() -> None:
     texts = [e.text for e in labelled] + [e.text for e in oos]
     print(f"encoding {len(texts)} queries", flush=True)
     embedder = PrecomputedEmbedder(kb.embedder, texts, kb.embedder.encode(texts))
-    kb.embedder = embedder  # type: ignore[assignment]
+    kb.embedder = embedder
     queries = [
-        Query(e.text, topic_article[e.topic or ""], f, Evidence({}, 0.0, {})) for e, f in zip(labelled, folds, strict=True)
+        Query(e.text, topic_article[e.topic or ""], f, Evidence({}, 0.0, {}))
+        for e, f in zip(labelled, folds, strict=True)
     ] + [Query(e.text, None, i % FOLDS, Evidence({}, 0.0, {})) for i, e in enumerate(oos)]
 
     print("articles alone", flush=True)
@@ -233,7 +264,11 @@ def main() -> None:
     policy = best_policy(
         queries,
         kb.policy,
-        {"passages_per_article": [2, 3, 4, 5], "keyword_weight": [0.15, 0.25, 0.35], "keyword_full_score": [16.0, 24.0]},
+        {
+            "passages_per_article": [2, 3, 4, 5],
+            "keyword_weight": [0.15, 0.25, 0.35],
+            "keyword_full_score": [16.0, 24.0],
+        },
     )
     articles = build_mode("articles", queries, policy, ARTICLE_SIGNALS)
 
@@ -249,13 +284,16 @@ def main() -> None:
     print("  " + describe(articles, answer, clarify))
     print("  " + describe(history, answer, clarify))
 
-    calibration = Calibration(
-        fit_model(articles.x, articles.right.astype(float), ARTICLE_SIGNALS),
-        fit_model(history.x, history.right.astype(float), HISTORY_SIGNALS),
-    )
+    calibration = Calibration(articles.model, history.model)
     calibration.save(args.out)
     print(f"\nwrote {args.out}\nsettings:")
-    for name in ("keyword_weight", "keyword_full_score", "passages_per_article", "example_weight", "example_temperature"):
+    for name in (
+        "keyword_weight",
+        "keyword_full_score",
+        "passages_per_article",
+        "example_weight",
+        "example_temperature",
+    ):
         print(f"  KB_{name.upper()}={getattr(policy, name)}")
     print(f"  KB_ANSWER_CONFIDENCE={answer}\n  KB_CLARIFY_CONFIDENCE={clarify}")
 

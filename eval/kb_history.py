@@ -42,10 +42,20 @@ def evaluate(url: str, token: str) -> dict[str, Any]:
     with httpx.Client(base_url=url, headers=headers, timeout=httpx.Timeout(10.0, read=600.0)) as client:
         for fold in range(FOLDS):
             client.delete("/examples", params={"source": SOURCE}).raise_for_status()
-            history = [{"text": e.text, "topic": e.topic or ""} for e, f in zip(labelled, folds, strict=True) if f != fold]
-            print(f"fold {fold + 1}/{FOLDS}: importing {len(history)} past questions", file=sys.stderr, flush=True)
+            history = [
+                {"text": e.text, "topic": e.topic or ""}
+                for e, f in zip(labelled, folds, strict=True)
+                if f != fold
+            ]
+            print(
+                f"fold {fold + 1}/{FOLDS}: importing {len(history)} past questions",
+                file=sys.stderr,
+                flush=True,
+            )
             import_examples(client, SOURCE, history, batch=2000, progress=print_progress)
-            in_scope_outcomes += query_all(url, [e for e, f in zip(labelled, folds, strict=True) if f == fold])
+            in_scope_outcomes += query_all(
+                url, [e for e, f in zip(labelled, folds, strict=True) if f == fold]
+            )
             oos_outcomes += query_all(url, oos[fold::FOLDS])
         client.delete("/examples", params={"source": SOURCE}).raise_for_status()
     result = report(in_scope_outcomes, oos_outcomes, topic_article)
@@ -64,7 +74,9 @@ def main() -> int:
             shutil.copy2(ROOT / "var" / "kb" / saved, data / saved)
     token = secrets.token_urlsafe(16)
     env = {"KB_DATA_DIR": str(data), "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge"), "KB_EDITOR_TOKEN": token}
-    with run_service("kb_service", env=env, port_variable="KB_PORT", log_path=ROOT / "var" / "log" / "eval-kb-history.log") as kb:
+    with run_service(
+        "kb_service", env=env, port_variable="KB_PORT", log_path=ROOT / "var" / "log" / "eval-kb-history.log"
+    ) as kb:
         result = evaluate(kb.url, token)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))

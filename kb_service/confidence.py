@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kb_service.search import Evidence, ScoredArticle
 
@@ -32,6 +33,73 @@ ARTICLE_SIGNALS = (
     "words",
 )
 HISTORY_SIGNALS = (*ARTICLE_SIGNALS, "example_top", "example_share", "example_agrees", "example_nearest")
+# From the labelled questions the model was fitted on (see Reliability).
+RELIABILITY_SIGNALS = ("article_reliability", "pair_reliability")
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+@dataclass(frozen=True, slots=True)
+class Reliability:
+    """How often each article was right when ranked first on labelled questions, and each pair
+    (first, runner-up): some articles are reliably right when first, some are often confused
+    with one neighbour. Counts are smoothed towards the overall rate, so an article added since
+    calibration gets that rate."""
+
+    prior: float
+    strength: float
+    articles: Mapping[str, tuple[int, int]]  # article id -> (times right, times first)
+    pairs: Mapping[str, tuple[int, int]]  # "first|runner-up" -> (times right, times seen)
+
+    def of(self, first: str, second: str) -> dict[str, float]:
+        right, seen = self.articles.get(first, (0, 0))
+        article = (right + self.strength * self.prior) / (seen + self.strength)
+        right, seen = self.pairs.get(f"{first}|{second}", (0, 0))
+        pair = (right + self.strength * article) / (seen + self.strength)
+        return {"article_reliability": logit(article), "pair_reliability": logit(pair)}
+
+    @classmethod
+    def count(
+        cls, firsts: Sequence[str], seconds: Sequence[str], right: Sequence[bool], strength: float = 10.0
+    ) -> Reliability:
+        articles: dict[str, list[int]] = {}
+        pairs: dict[str, list[int]] = {}
+        for first, second, ok in zip(firsts, seconds, right, strict=True):
+            for table, key in ((articles, first), (pairs, f"{first}|{second}")):
+                counts = table.setdefault(key, [0, 0])
+                counts[0] += int(ok)
+                counts[1] += 1
+        prior = sum(map(int, right)) / max(1, len(right))
+        return cls(
+            prior,
+            strength,
+            {k: (v[0], v[1]) for k, v in articles.items()},
+            {k: (v[0], v[1]) for k, v in pairs.items()},
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "prior": self.prior,
+            "strength": self.strength,
+            "articles": {k: list(v) for k, v in sorted(self.articles.items())},
+            "pairs": {k: list(v) for k, v in sorted(self.pairs.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reliability:
+        return cls(
+            float(data["prior"]),
+            float(data["strength"]),
+            {k: (int(v[0]), int(v[1])) for k, v in data["articles"].items()},
+            {k: (int(v[0]), int(v[1])) for k, v in data["pairs"].items()},
+        )
+
+
+def first_two(ranked: Sequence[ScoredArticle]) -> tuple[str, str]:
+    return (ranked[0].article_id if ranked else "", ranked[1].article_id if len(ranked) > 1 else "")
 
 
 def signals(query: str, ranked: Sequence[ScoredArticle], evidence: Evidence) -> dict[str, float]:
@@ -70,6 +138,13 @@ class ConfidenceModel:
     scales: tuple[float, ...]
     weights: tuple[float, ...]
     bias: float
+    reliability: Reliability | None = None
+
+    def signals(self, query: str, ranked: Sequence[ScoredArticle], evidence: Evidence) -> dict[str, float]:
+        values = signals(query, ranked, evidence)
+        if self.reliability is not None:
+            values.update(self.reliability.of(*first_two(ranked)))
+        return values
 
     @classmethod
     def linear(cls, weights: Mapping[str, float], *, bias: float) -> ConfidenceModel:
@@ -79,7 +154,9 @@ class ConfidenceModel:
 
     def probability(self, values: Mapping[str, float]) -> float:
         z = self.bias
-        for name, mean, scale, weight in zip(self.features, self.means, self.scales, self.weights, strict=True):
+        for name, mean, scale, weight in zip(
+            self.features, self.means, self.scales, self.weights, strict=True
+        ):
             z += weight * (values[name] - mean) / scale
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
@@ -90,19 +167,22 @@ class ConfidenceModel:
             "scales": list(self.scales),
             "weights": list(self.weights),
             "bias": self.bias,
+            "reliability": self.reliability.to_json() if self.reliability else None,
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> ConfidenceModel:
+    def from_json(cls, data: Mapping[str, Any]) -> ConfidenceModel:
         def floats(key: str) -> tuple[float, ...]:
-            return tuple(float(v) for v in data[key])  # type: ignore[attr-defined]
+            return tuple(float(v) for v in data[key])
 
+        reliability = data.get("reliability")
         return cls(
-            tuple(str(f) for f in data["features"]),  # type: ignore[attr-defined]
+            tuple(str(f) for f in data["features"]),
             floats("means"),
             floats("scales"),
             floats("weights"),
-            float(data["bias"]),  # type: ignore[arg-type]
+            float(data["bias"]),
+            Reliability.from_json(reliability) if reliability else None,
         )
 
 
@@ -113,9 +193,11 @@ class Calibration:
     articles: ConfidenceModel
     history: ConfidenceModel
 
-    def confidence(self, query: str, ranked: Sequence[ScoredArticle], evidence: Evidence, *, history: bool) -> float:
+    def confidence(
+        self, query: str, ranked: Sequence[ScoredArticle], evidence: Evidence, *, history: bool
+    ) -> float:
         model = self.history if history else self.articles
-        return model.probability(signals(query, ranked, evidence))
+        return model.probability(model.signals(query, ranked, evidence))
 
     @classmethod
     def fallback(cls) -> Calibration:

@@ -98,7 +98,8 @@ class ExampleBook:
                     [(self.embedder.name, v.tobytes(), r[0]) for r, v in zip(stale, vectors, strict=True)],
                 )
             rows = [r for r in rows if r[3] == self.embedder.name] + [
-                (r[0], r[1], r[2], self.embedder.name, v.tobytes()) for r, v in zip(stale, vectors, strict=True)
+                (r[0], r[1], r[2], self.embedder.name, v.tobytes())
+                for r, v in zip(stale, vectors, strict=True)
             ]
         with self._lock:
             self._index = VectorIndex(self.embedder.dimension)
@@ -127,7 +128,11 @@ class ExampleBook:
         with self._lock:
             held = {
                 (k, a)
-                for k, a in self._db.execute("SELECT text_key, article_id FROM examples WHERE text_key IN (SELECT value FROM json_each(?))", (json.dumps([k for k, _ in fresh]),))
+                for k, a in self._db.execute(
+                    "SELECT text_key, article_id FROM examples"
+                    " WHERE text_key IN (SELECT value FROM json_each(?))",
+                    (json.dumps([k for k, _ in fresh]),),
+                )
             }
         todo = [(key, text) for key, text in fresh.items() if key not in held]
         skipped += len(fresh) - len(todo)
@@ -140,11 +145,21 @@ class ExampleBook:
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                for ((key, article_id), text), vector in zip(todo, vectors, strict=True):
+                for ((key_text, article_id), text), vector in zip(todo, vectors, strict=True):
                     cursor = self._db.execute(
-                        "INSERT OR IGNORE INTO examples (source, text, text_key, article_id, status, created, model, vector)"
+                        "INSERT OR IGNORE INTO examples"
+                        " (source, text, text_key, article_id, status, created, model, vector)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (source, text, key, article_id, status, now, self.embedder.name, vector.tobytes()),
+                        (
+                            source,
+                            text,
+                            key_text,
+                            article_id,
+                            status,
+                            now,
+                            self.embedder.name,
+                            vector.tobytes(),
+                        ),
                     )
                     if cursor.rowcount == 1 and cursor.lastrowid is not None:
                         added.append((cursor.lastrowid, article_id, vector.tobytes()))
@@ -162,7 +177,9 @@ class ExampleBook:
             if example.status == "approved":
                 return example
             self._db.execute("UPDATE examples SET status = 'approved' WHERE id = ?", (example_id,))
-            row = self._db.execute("SELECT id, article_id, vector FROM examples WHERE id = ?", (example_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT id, article_id, vector FROM examples WHERE id = ?", (example_id,)
+            ).fetchone()
             self._index_rows([row])
             return self.get(example_id)
 
@@ -177,7 +194,10 @@ class ExampleBook:
 
     def get(self, example_id: int) -> Example:
         with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM examples WHERE id = ?", (example_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT id, source, text, article_id, status, created FROM examples WHERE id = ?",
+                (example_id,),
+            ).fetchone()
         if row is None:
             raise ExampleNotFound(f"no example with id {example_id}")
         return Example(*row)
@@ -185,18 +205,17 @@ class ExampleBook:
     def page(
         self, *, source: str | None, status: Status | None, limit: int, offset: int
     ) -> tuple[list[Example], int]:
-        where, args = [], []
-        if source is not None:
-            where.append("source = ?")
-            args.append(source)
-        if status is not None:
-            where.append("status = ?")
-            args.append(status)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        # A missing filter matches everything: (NULL IS NULL) is true.
+        filters = (source, source, status, status)
         with self._lock:
-            total = self._db.execute(f"SELECT COUNT(*) FROM examples{clause}", args).fetchone()[0]
+            total = self._db.execute(
+                "SELECT COUNT(*) FROM examples WHERE (? IS NULL OR source = ?) AND (? IS NULL OR status = ?)",
+                filters,
+            ).fetchone()[0]
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM examples{clause} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset]
+                "SELECT id, source, text, article_id, status, created FROM examples"
+                " WHERE (? IS NULL OR source = ?) AND (? IS NULL OR status = ?) ORDER BY id LIMIT ? OFFSET ?",
+                (*filters, limit, offset),
             ).fetchall()
         return [Example(*r) for r in rows], int(total)
 
@@ -228,9 +247,6 @@ class ExampleBook:
         self._index.remove(np.array(held, dtype=np.int64))
         for i in held:
             del self._article_of[i]
-
-
-_COLUMNS = "id, source, text, article_id, status, created"
 
 
 def resolve_targets(

@@ -311,7 +311,9 @@ class KnowledgeBase:
             confidence = self.calibration.confidence(query, ranked, evidence, history=self.has_history)
             verdict = decide_verdict(ranked, confidence, self.policy)
             hits = [self._hit(r, query_vector[0]) for r in ranked[:top_k]]
-            candidates = [a.article_id for a in competing(ranked, self.policy)] if verdict == "clarify" else []
+            candidates = (
+                [a.article_id for a in competing(ranked, self.policy)] if verdict == "clarify" else []
+            )
         done = time.perf_counter()
         return SearchResult(
             verdict,

@@ -40,4 +40,3 @@ def mask_personal_data(text: str) -> str:
 def _phone_or_keep(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", match.group())
     return PHONE if len(digits) >= 7 else match.group()
-

@@ -69,7 +69,9 @@ def example_scores(examples: Mapping[str, list[float]], policy: RankingPolicy) -
     """Each article's share of the weighted example votes times its best example's cosine:
     many close examples agreeing count for more than one, and a distant crowd for little."""
     weights = {
-        article_id: sum(math.exp((c - 1.0) / policy.example_temperature) for c in cos if c >= policy.example_floor)
+        article_id: sum(
+            math.exp((c - 1.0) / policy.example_temperature) for c in cos if c >= policy.example_floor
+        )
         for article_id, cos in examples.items()
     }
     total = sum(weights.values())

@@ -52,7 +52,9 @@ def import_examples(
     for chunk in batches(rows, batch):
         response = client.post("/examples", json={"source": source, "examples": chunk})
         if response.status_code != 200:
-            raise SystemExit(f"import stopped after {done} rows: {response.status_code} {response.text[:300]}")
+            raise SystemExit(
+                f"import stopped after {done} rows: {response.status_code} {response.text[:300]}"
+            )
         body = response.json()
         added, skipped, done = added + body["added"], skipped + body["skipped"], done + len(chunk)
         if progress is not None:
@@ -61,11 +63,17 @@ def import_examples(
 
 
 def print_progress(done: int, total: int, added: int, seconds: float) -> None:
-    print(f"  {done}/{total} rows ({done / total:.0%}), {added} added, {seconds:.0f}s", file=sys.stderr, flush=True)
+    print(
+        f"  {done}/{total} rows ({done / total:.0%}), {added} added, {seconds:.0f}s",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("csv", type=Path)
     parser.add_argument("--source", required=True)
     parser.add_argument("--url", default="http://127.0.0.1:8100")

@@ -20,8 +20,15 @@ from tools.services import ROOT, RunningService, free_port, run_command, wait_re
 RASA_PY = str(ROOT / ".venv" / "rasa" / "bin" / "python")
 
 
+EDITOR_TOKEN = "stack-editor-token"  # noqa: S105 - a test stack's own
+SERVICE_TOKEN = "stack-service-token"  # noqa: S105
+
+
 @dataclass(frozen=True)
 class Stack:
+    """The running services' URLs. The knowledge service takes examples with EDITOR_TOKEN, and
+    the action server sends confirmed answers to it with SERVICE_TOKEN."""
+
     rasa: str
     kb: str
     outbox: Path
@@ -101,6 +108,8 @@ def assistant_stack(
             return service
 
         kb_env = {
+            "KB_EDITOR_TOKEN": EDITOR_TOKEN,
+            "KB_SERVICE_TOKEN": SERVICE_TOKEN,
             "KB_DATA_DIR": str(kb_dir),
             "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
             "KB_PUBLIC_URL": f"{desk_url}/help",
@@ -116,6 +125,7 @@ def assistant_stack(
             }
             spawn("desk", [sys.executable, "-m", "desk"], desk_settings, desk_port, "/readyz")
         actions_env = {
+            "ACTIONS_KB_SERVICE_TOKEN": SERVICE_TOKEN,
             "ACTIONS_KB_URL": kb_url,
             "ACTIONS_DESK_URL": desk_url,
             "ACTIONS_OUTBOX_PATH": str(workdir / "outbox.sqlite3"),

@@ -18,7 +18,6 @@ from kb_service.knowledge import KnowledgeBase
 from kb_service.revisions import RevisionLog
 from kb_service.runtime import runtime_of
 
-
 Contributor = Literal["editor", "service"]
 
 

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Path, Query
 from kb_service.errors import InvalidQuery
 from kb_service.examples import LIVE_SOURCES, Example, resolve_targets
 from kb_service.routes.deps import ContributorDep, EditorDep, ExamplesDep, KnowledgeBaseDep, SettingsDep
-from kb_service.schemas import ErrorResponse, ExampleOut, ExamplePage, ExamplesAdded, ExamplesIn, ExamplesRemoved
+from kb_service.schemas import (
+    ErrorResponse,
+    ExampleOut,
+    ExamplePage,
+    ExamplesAdded,
+    ExamplesIn,
+    ExamplesRemoved,
+)
 
 router = APIRouter(
     tags=["examples"],
@@ -49,11 +56,15 @@ def list_examples(
 
 
 @router.delete("/examples", response_model=ExamplesRemoved)
-def delete_source(book: ExamplesDep, _: EditorDep, source: Annotated[str, Query(min_length=1)]) -> ExamplesRemoved:
+def delete_source(
+    book: ExamplesDep, _: EditorDep, source: Annotated[str, Query(min_length=1)]
+) -> ExamplesRemoved:
     return ExamplesRemoved(removed=book.delete_source(source))
 
 
-@router.post("/examples/{example_id}/approve", response_model=ExampleOut, responses={404: {"model": ErrorResponse}})
+@router.post(
+    "/examples/{example_id}/approve", response_model=ExampleOut, responses={404: {"model": ErrorResponse}}
+)
 def approve(example_id: Annotated[int, Path(ge=1)], book: ExamplesDep, _: EditorDep) -> ExampleOut:
     return example_out(book.approve(example_id))
 

@@ -117,7 +117,10 @@ def test_a_short_follow_up_is_searched_with_the_previous_question(backends: Fake
 
 def test_a_follow_up_about_something_else_gets_the_other_article(backends: FakeBackends, svc) -> None:
     # The pair still ranks the article just shown first; set aside, another is plausible.
-    backends.search_result = {"verdict": "clarify", "hits": [hit("card-arrival", 0.8), hit("top-up-by-transfer", 0.78)]}
+    backends.search_result = {
+        "verdict": "clarify",
+        "hits": [hit("card-arrival", 0.8), hit("top-up-by-transfer", 0.78)],
+    }
     backends.results_excluding[("card-arrival",)] = {
         "verdict": "answer",
         "confidence": 0.93,
@@ -136,6 +139,28 @@ def test_a_follow_up_about_something_else_gets_the_other_article(backends: FakeB
         "title": "Adding money by bank transfer",
         "url": "http://help.test/top-up-by-transfer",
     }
+
+
+def test_a_follow_up_that_agrees_with_the_pairs_other_article_gets_it(backends: FakeBackends, svc) -> None:
+    # Set aside, the pair only half-points at the transfer article; the follow-up alone names it
+    # among its best too, so the two agree.
+    backends.search_result = {
+        "verdict": "none",
+        "hits": [hit("card-arrival", 0.6), hit("top-up-by-transfer", 0.58)],
+    }
+    backends.results_excluding[("card-arrival",)] = {
+        "verdict": "clarify",
+        "hits": [hit("top-up-by-transfer", 0.7)],
+    }
+    events = [
+        user("what's the fee for adding money by card", "ask_question"),
+        bot("...", {"kind": "answer", "article_id": "card-arrival"}),
+        user("and by bank transfer?", "ask_question"),
+    ]
+    result = run(ActionAnswerQuestion(svc), events)
+    assert backends.searches[-1] == "and by bank transfer?"
+    assert result.decisions[0]["article_id"] == "top-up-by-transfer"
+    assert result.decisions[0]["kind"] == "answer"
 
 
 def test_a_follow_up_that_matches_nothing_else_is_searched_alone(backends: FakeBackends, svc) -> None:
@@ -177,7 +202,9 @@ def test_a_confirmed_answer_becomes_a_candidate_example(backends: FakeBackends, 
     assert backends.example_headers[0]["authorization"] == "Bearer svc-token"
 
 
-def test_no_example_is_sent_without_a_token_or_for_a_bare_follow_up(backends: FakeBackends, svc, tmp_path) -> None:
+def test_no_example_is_sent_without_a_token_or_for_a_bare_follow_up(
+    backends: FakeBackends, svc, tmp_path
+) -> None:
     answered = [bot("...", {"kind": "answer", "article_id": "card-arrival"}), user("yes", "affirm")]
     run(ActionFeedback(svc), [user("where is my card", "ask_question"), *answered])
     tokened = services(backends, tmp_path, kb_service_token="svc-token")

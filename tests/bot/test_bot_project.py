@@ -58,10 +58,14 @@ def test_rasa_data_validate_is_clean() -> None:
 
 @pytest.mark.slow
 def test_conversation_tests_pass_without_a_single_prediction_error(tmp_path: Path) -> None:
+    """End to end (`--e2e`): each written message goes through the trained NLU pipeline (typo
+    handling, the person-request detector, the fallback), and a wrong intent fails the test as
+    a wrong action does."""
     subprocess.run([str(ROOT / "scripts" / "train-bot.sh")], env=ENV, check=True, timeout=900)
     result = rasa(
         "test",
         "core",
+        "--e2e",
         "--model",
         "models/kestrel.tar.gz",
         "--stories",

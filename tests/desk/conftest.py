@@ -29,6 +29,7 @@ class FakeAssistant:
     app: Any = None
     calls: list[tuple[str, Any]] = field(default_factory=list)
     silent: bool = False  # answer [] like Rasa does when the action server is down
+    buttons: bool = True  # replies ask "did that answer your question?"
     down: bool = False
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
@@ -49,6 +50,8 @@ class FakeAssistant:
 
     def _reply(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         sender, message = body["sender"], body["message"]
+        if message == "/session_start":
+            return []  # a new session: Rasa runs action_session_start and says nothing
         if message == "/request_human":
             _response, _ = self.app.state.desk.accept_handoff(handoff_request(sender))
             return [{"recipient_id": sender, "text": "I'm connecting you with a member of our team."}]
@@ -56,7 +59,7 @@ class FakeAssistant:
             {
                 "recipient_id": sender,
                 "text": f"Answer to: {message}",
-                "buttons": [{"title": "Yes, thanks", "payload": "/affirm"}],
+                **({"buttons": [{"title": "Yes, thanks", "payload": "/affirm"}]} if self.buttons else {}),
             },
             {
                 "recipient_id": sender,

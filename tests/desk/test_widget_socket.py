@@ -182,3 +182,21 @@ def test_a_ticket_takes_the_customers_email(client: TestClient):
         state = receive_until(ws, lambda f: f["type"] == "state")["state"]
     assert state["email_needed"] is False
     assert state["reply_expected"]
+
+
+def test_a_long_conversation_starts_a_new_assistant_session(client: TestClient, assistant: FakeAssistant):
+    turns = 3
+    client.app.state.desk.bot_sessions.turns = turns  # type: ignore[attr-defined]
+    assistant.buttons = False  # replies that wait for nothing, so the desk may rotate at once
+    with client.websocket_connect("/ws/widget") as ws:
+        welcome = hello(ws)
+        for n in range(turns + 1):
+            ws.send_json({"type": "message", "client_id": f"c{n}", "text": f"question {n}"})
+            receive_until(ws, is_message("bot"))
+    sent = [body["message"] for path, body in assistant.calls if path == "/webhooks/rest/webhook"]
+    assert sent == [*(f"question {n}" for n in range(turns)), "/session_start", f"question {turns}"]
+    assert all(
+        body["sender"] == welcome["conversation_id"]
+        for path, body in assistant.calls
+        if path.startswith("/webhooks")
+    )

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.stack import Stack, assistant_stack
+from tools.stack import EDITOR_TOKEN, Stack, assistant_stack
 
 pytestmark = pytest.mark.slow
 
@@ -73,3 +73,51 @@ def test_a_sensitive_topic_gives_safety_steps_then_a_person(stack: Stack) -> Non
     assert "Freeze" in texts(reply)
     handoff = decisions(reply)[-1]
     assert (handoff["kind"], handoff["reason"]) == ("handoff", "sensitive_topic")
+
+
+def new_sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+def test_a_follow_up_about_another_way_gets_that_article(stack: Stack) -> None:
+    sender = new_sender()
+    first = decisions(stack.say(sender, "what's the fee for topping up with my debit card?"))
+    assert (first[0]["kind"], first[0]["article_id"]) == ("answer", "top-up-by-card-charge")
+    second = decisions(stack.say(sender, "and by bank transfer?"))
+    assert (second[0]["kind"], second[0]["article_id"]) == ("answer", "top-up-by-bank-transfer-charge")
+
+
+def test_a_vague_message_is_not_taken_for_a_sensitive_case(stack: Stack) -> None:
+    reply = decisions(stack.say(new_sender(), "the app is doing the weird thing again"))
+    assert reply
+    assert reply[0]["kind"] != "handoff"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("how do i talk to an actual human", "customer_request"),
+        ("can i get an operater pls", "customer_request"),
+        ("is there someone i could speak to about a payment", "customer_request"),
+        ("I want to file a complaint about how my dispute was handled", "complaint"),
+    ],
+)
+def test_asking_for_a_person_in_ordinary_words_hands_over(stack: Stack, text: str, reason: str) -> None:
+    handoff = decisions(stack.say(new_sender(), text))[-1]
+    assert (handoff["kind"], handoff["reason"]) == ("handoff", reason)
+
+
+def test_a_confirmed_answer_waits_as_a_candidate_example(stack: Stack) -> None:
+    sender = new_sender()
+    question = f"my new card has not arrived yet, it has been {uuid.uuid4().int % 90 + 10} days"
+    assert decisions(stack.say(sender, question))[0]["article_id"] == "card-arrival"
+    stack.say(sender, "yes, that answered it")
+    listed = httpx.get(
+        f"{stack.kb}/examples",
+        params={"source": "confirmed_answers", "status": "candidate", "limit": 500},
+        headers={"Authorization": f"Bearer {EDITOR_TOKEN}"},
+        timeout=30,
+    ).json()
+    assert {"text": question, "article_id": "card-arrival"} in [
+        {"text": e["text"], "article_id": e["article_id"]} for e in listed["examples"]
+    ]

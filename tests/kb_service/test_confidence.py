@@ -49,14 +49,17 @@ def test_the_model_is_a_logistic_over_standardised_signals() -> None:
 
 def test_calibration_round_trips_through_its_file(tmp_path: Path) -> None:
     calibration = Calibration(
-        ConfidenceModel.linear({"top": 3.0}, bias=-1.0), ConfidenceModel.linear({"example_top": 2.0}, bias=0.5)
+        ConfidenceModel.linear({"top": 3.0}, bias=-1.0),
+        ConfidenceModel.linear({"example_top": 2.0}, bias=0.5),
     )
     calibration.save(tmp_path / "c.json")
     assert Calibration.load(tmp_path / "c.json") == calibration
 
 
 def test_history_mode_reads_the_history_model() -> None:
-    calibration = Calibration(ConfidenceModel.linear({"top": 0.0}, bias=-5.0), ConfidenceModel.linear({"top": 0.0}, bias=5.0))
+    calibration = Calibration(
+        ConfidenceModel.linear({"top": 0.0}, bias=-5.0), ConfidenceModel.linear({"top": 0.0}, bias=5.0)
+    )
     ranked = [ScoredArticle("a", 0.9, 0.9, 0.0)]
     evidence = Evidence({}, 0.0, {})
     assert calibration.confidence("q", ranked, evidence, history=False) < 0.01

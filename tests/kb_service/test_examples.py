@@ -44,7 +44,10 @@ def test_examples_are_masked_and_deduplicated_before_they_are_stored(book: Examp
     assert book.add("history", [(CARD_TEXT, "card-arrival")], status="approved").added == 0
     examples, total = book.page(source=None, status=None, limit=10, offset=0)
     assert total == 2
-    assert [e.text for e in examples] == [f"my card {CARD} never arrived", f"mail me at {EMAIL}, my pin is blocked"]
+    assert [e.text for e in examples] == [
+        f"my card {CARD} never arrived",
+        f"mail me at {EMAIL}, my pin is blocked",
+    ]
     assert not any(holds_card_number(e.text) for e in examples)
 
 
@@ -118,7 +121,10 @@ def test_imported_history_is_searchable_when_the_import_returns(client: TestClie
     added = post(
         client,
         "history-2025",
-        [{"text": "pizza weather", "topic": "pin_blocked"}, {"text": "weather pizza", "article_id": "pin-blocked"}],
+        [
+            {"text": "pizza weather", "topic": "pin_blocked"},
+            {"text": "weather pizza", "article_id": "pin-blocked"},
+        ],
         EDITOR,
     )
     assert added == {"added": 2, "skipped": 0, "status": "approved", "problems": []}
@@ -126,18 +132,20 @@ def test_imported_history_is_searchable_when_the_import_returns(client: TestClie
     assert after["hits"][0]["article_id"] == "pin-blocked"
     assert after["hits"][0]["examples"] == 2
     assert after["decided_by_examples"] is True
-    assert client.delete("/examples", params={"source": "history-2025"}, headers=EDITOR).json() == {"removed": 2}
+    assert client.delete("/examples", params={"source": "history-2025"}, headers=EDITOR).json() == {
+        "removed": 2
+    }
     assert top(client, "pizza weather")["hits"][0]["article_id"] == before["hits"][0]["article_id"]
 
 
 def test_live_examples_wait_for_an_editor(client: TestClient) -> None:
-    assert post(client, "agent_resolved", [{"text": "pizza weather", "article_id": "pin-blocked"}], SERVICE)["status"] == (
-        "candidate"
-    )
+    assert post(client, "agent_resolved", [{"text": "pizza weather", "article_id": "pin-blocked"}], SERVICE)[
+        "status"
+    ] == ("candidate")
     # Even the editor token cannot skip review for a live source.
-    assert post(client, "confirmed_answers", [{"text": "weather pizza", "article_id": "pin-blocked"}], EDITOR)["status"] == (
-        "candidate"
-    )
+    assert post(
+        client, "confirmed_answers", [{"text": "weather pizza", "article_id": "pin-blocked"}], EDITOR
+    )["status"] == ("candidate")
     assert top(client, "pizza weather")["hits"][0]["article_id"] != "pin-blocked"
     page = client.get("/examples", params={"status": "candidate"}, headers=EDITOR).json()
     assert page["total"] == 2
@@ -158,8 +166,12 @@ def test_examples_api_refuses_what_it_cannot_take(client: TestClient) -> None:
     assert client.post("/examples/999/approve", headers=EDITOR).json()["error"]["code"] == "example_not_found"
     bad_source = client.post("/examples", json={**one, "source": "Bad Source!"}, headers=EDITOR)
     assert bad_source.status_code == 422
-    unknown = post(client, "history", [{"text": "x", "article_id": "nope"}, {"text": "y", "topic": "nope"}], EDITOR)
-    assert unknown["added"] == 0 and unknown["skipped"] == 2 and len(unknown["problems"]) == 2
+    unknown = post(
+        client, "history", [{"text": "x", "article_id": "nope"}, {"text": "y", "topic": "nope"}], EDITOR
+    )
+    assert unknown["added"] == 0
+    assert unknown["skipped"] == 2
+    assert len(unknown["problems"]) == 2
 
 
 def test_no_example_is_stored_with_a_card_number(client: TestClient) -> None:

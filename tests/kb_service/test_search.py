@@ -55,7 +55,9 @@ def evidence(
         ((), 0.99, "none"),
     ],
 )
-def test_verdict_reads_the_calibrated_confidence(scores: tuple[float, ...], confidence: float, verdict: str) -> None:
+def test_verdict_reads_the_calibrated_confidence(
+    scores: tuple[float, ...], confidence: float, verdict: str
+) -> None:
     assert decide_verdict(scored(*scores), confidence, POLICY) == verdict
 
 
@@ -68,7 +70,9 @@ def test_verdict_reads_the_calibrated_confidence(scores: tuple[float, ...], conf
         ((), []),
     ],
 )
-def test_a_clarification_offers_only_the_articles_that_compete(scores: tuple[float, ...], offered: list[str]) -> None:
+def test_a_clarification_offers_only_the_articles_that_compete(
+    scores: tuple[float, ...], offered: list[str]
+) -> None:
     assert [a.article_id for a in competing(scored(*scores), POLICY)] == offered
 
 
@@ -84,10 +88,12 @@ def test_examples_can_decide_between_articles_and_say_so() -> None:
     assert rank(close, POLICY)[0].article_id == "b"
     ranked = rank(evidence({"a": [0.70], "b": [0.72]}, examples={"a": [0.93, 0.92], "b": [0.6]}), POLICY)
     assert ranked[0].article_id == "a"
-    assert ranked[0].votes == 2 and ranked[1].votes == 1
+    assert ranked[0].votes == 2
+    assert ranked[1].votes == 1
     assert decided_by_examples(ranked, POLICY)
     agreeing = rank(evidence({"a": [0.70], "b": [0.72]}, examples={"b": [0.93]}), POLICY)
-    assert agreeing[0].article_id == "b" and not decided_by_examples(agreeing, POLICY)
+    assert agreeing[0].article_id == "b"
+    assert not decided_by_examples(agreeing, POLICY)
 
 
 def test_an_article_known_only_from_examples_is_ranked() -> None:
