@@ -5,7 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from kb_service.confidence import HISTORY_SIGNALS, Calibration, ConfidenceModel, signals
+from kb_service.confidence import (
+    ARTICLE_SIGNALS,
+    HISTORY_SIGNALS,
+    RELIABILITY_SIGNALS,
+    Calibration,
+    ConfidenceModel,
+    Reliability,
+    logit,
+    signals,
+)
 from kb_service.search import Evidence, ScoredArticle
 
 
@@ -77,5 +86,22 @@ def test_a_missing_calibration_falls_back_to_a_conservative_model(tmp_path: Path
 
 def test_the_shipped_calibration_loads_and_reads_every_signal() -> None:
     calibration = Calibration.load()
-    assert set(calibration.history.features) <= set(HISTORY_SIGNALS)
-    assert "example_top" in calibration.history.features
+    assert set(calibration.articles.features) == {*ARTICLE_SIGNALS, *RELIABILITY_SIGNALS}
+    assert set(calibration.history.features) == {*HISTORY_SIGNALS, *RELIABILITY_SIGNALS}
+    assert calibration.articles.reliability is not None
+    assert "card-arrival" in calibration.articles.reliability.articles
+
+
+def test_reliability_is_smoothed_towards_the_article_then_the_overall_rate() -> None:
+    table = Reliability.count(
+        ["a", "a", "a", "b"], ["b", "b", "c", "a"], [True, True, False, True], strength=2
+    )
+    assert table.prior == 0.75
+    values = table.of("a", "b")
+    article = (2 + 2 * 0.75) / (3 + 2)  # a was first 3 times, right twice
+    pair = (2 + 2 * article) / (2 + 2)  # a before b: twice, right both times
+    assert values["article_reliability"] == pytest.approx(logit(article))
+    assert values["pair_reliability"] == pytest.approx(logit(pair))
+    unseen = table.of("new-article", "a")
+    assert unseen["article_reliability"] == pytest.approx(logit(0.75))
+    assert Reliability.from_json(table.to_json()) == table
