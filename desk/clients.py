@@ -85,6 +85,15 @@ class KBClient:
     async def articles(self) -> list[dict[str, Any]]:
         return list(await self._call("GET", "/articles"))
 
+    async def add_candidate_example(self, source: str, text: str, article_id: str, token: str) -> None:
+        """A live example for the knowledge service (it waits there for an editor's approval)."""
+        await self._call(
+            "POST",
+            "/examples",
+            json={"source": source, "examples": [{"text": text[:2000], "article_id": article_id}]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = await self._client.request(method, path, **kwargs)

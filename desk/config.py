@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     rasa_auth_token: SecretStr = SecretStr("")
     kb_url: str = "http://127.0.0.1:8100"
     http_timeout_seconds: float = Field(10.0, gt=0)
+    # The knowledge service's KB_SERVICE_TOKEN: a conversation an agent resolves by sending an
+    # article is sent there as a candidate example. Empty: none are sent.
+    kb_service_token: SecretStr = SecretStr("")
     # A new Rasa session after this many customer messages in one (desk/bot_sessions.py).
     bot_session_turns: int = Field(30, ge=2)
 

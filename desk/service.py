@@ -26,9 +26,11 @@ from typing import Any
 from desk.bot_sessions import SESSION_START, BotSessions
 from desk.clients import KBClient, RasaClient
 from desk.config import Settings
-from desk.errors import Conflict, ConversationNotFound, InvalidInput, UpstreamUnavailable
+from desk.errors import ArticleNotFound, Conflict, ConversationNotFound, InvalidInput, UpstreamUnavailable
 from desk.hours import BusinessHours
 from desk.hub import Hub
+from desk.learning import SOURCE as LEARNING_SOURCE
+from desk.learning import resolved_example
 from desk.security import ConversationSigner, new_conversation_id
 from desk.store import OPEN_STATUSES, Agent, Conversation, Handoff, Message, Store, iso, now, parse_time
 
@@ -496,10 +498,27 @@ class Desk:
             claimed_at=handoff.claimed_at or moment,
         )
         self.store.update_conversation(conversation_id, mode="resolved")
+        if outcome == "resolved":
+            self._teach_from(conversation_id)
         self._system_message(conversation_id, f"{agent.name} closed the conversation.")
         self._send_state(self.conversation(conversation_id))
         self._queue_changed()
         return self.summary_of(self._handoff(handoff.id))
+
+    def _teach_from(self, conversation_id: str) -> None:
+        """Send the resolved conversation's question and article to the knowledge service."""
+        token = self.settings.kb_service_token.get_secret_value()
+        example = resolved_example(self.store.messages(conversation_id, roles=("customer", "agent")))
+        if not token or example is None:
+            return
+
+        async def send() -> None:
+            try:
+                await self.kb.add_candidate_example(LEARNING_SOURCE, example[0], example[1], token)
+            except (UpstreamUnavailable, ArticleNotFound) as e:  # losing one candidate costs nothing
+                log.info("conversation %s: resolved example not sent: %s", conversation_id, e)
+
+        self._spawn(send())
 
     async def hand_back(self, conversation_id: str, agent: Agent) -> dict[str, Any]:
         """Give the conversation back to the assistant, which greets the customer again. If Rasa

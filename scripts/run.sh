@@ -18,6 +18,7 @@ if [ -z "${KB_SERVICE_TOKEN:-}" ] && [ -z "${ACTIONS_KB_SERVICE_TOKEN:-}" ]; the
 fi
 export KB_SERVICE_TOKEN="${KB_SERVICE_TOKEN:-${ACTIONS_KB_SERVICE_TOKEN:-}}"
 export ACTIONS_KB_SERVICE_TOKEN="${ACTIONS_KB_SERVICE_TOKEN:-${KB_SERVICE_TOKEN}}"
+export DESK_KB_SERVICE_TOKEN="${DESK_KB_SERVICE_TOKEN:-${KB_SERVICE_TOKEN}}"
 demo_agent=""
 if [ -z "${DESK_AGENTS:-}" ]; then
   demo_agent="  demo agent          ana@kestrel.example / kestrel-demo   (set DESK_AGENTS for real accounts)"

@@ -149,7 +149,10 @@ async def insert_article(
 
 
 @api.post("/conversations/{conversation_id}/resolve")
-def resolve(conversation_id: str, body: ResolveBody, agent: ActingAgentDep, desk: DeskDep) -> dict[str, Any]:
+async def resolve(
+    conversation_id: str, body: ResolveBody, agent: ActingAgentDep, desk: DeskDep
+) -> dict[str, Any]:
+    # On the event loop: resolving may send the conversation to the knowledge service meanwhile.
     return desk.resolve(conversation_id, agent, body.outcome)
 
 

@@ -95,6 +95,19 @@ def handoff_request(conversation_id: str, handoff_id: str | None = None, **overr
     return body
 
 
+@dataclass
+class FakeKnowledgeService:
+    """kb_service's article, search and examples endpoints; records the examples sent."""
+
+    examples: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/examples":
+            self.examples.append((json.loads(request.content), request.headers.get("authorization", "")))
+            return httpx.Response(200, json={"added": 1, "skipped": 0, "status": "candidate", "problems": []})
+        return kb_handler(request)
+
+
 def kb_handler(request: httpx.Request) -> httpx.Response:
     if request.url.path == "/articles/lost-card":
         article = {
@@ -124,6 +137,7 @@ def settings(tmp_path: Path) -> Settings:
         database_path=tmp_path / "desk.sqlite3",
         agents=[":".join(AGENT), ":".join(OTHER_AGENT)],
         allowed_origins=["http://shop.example"],
+        kb_service_token="desk-kb-token",
     )
 
 
@@ -133,11 +147,18 @@ def assistant() -> FakeAssistant:
 
 
 @pytest.fixture
-def client(settings: Settings, assistant: FakeAssistant) -> Iterator[TestClient]:
+def knowledge() -> FakeKnowledgeService:
+    return FakeKnowledgeService()
+
+
+@pytest.fixture
+def client(
+    settings: Settings, assistant: FakeAssistant, knowledge: FakeKnowledgeService
+) -> Iterator[TestClient]:
     app = create_app(
         settings,
         rasa_transport=httpx.MockTransport(assistant.handle),
-        kb_transport=httpx.MockTransport(kb_handler),
+        kb_transport=httpx.MockTransport(knowledge.handle),
     )
     assistant.app = app
     with TestClient(app) as test_client:

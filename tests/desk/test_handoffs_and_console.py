@@ -15,6 +15,7 @@ from tests.desk.conftest import (
     CONSOLE,
     OTHER_AGENT,
     FakeAssistant,
+    FakeKnowledgeService,
     handoff_request,
     receive_until,
     sign_in,
@@ -247,3 +248,36 @@ def test_pages_render_and_escape(client: TestClient):
     login = client.get("/console/login")
     assert login.status_code == 200
     assert 'name="password"' in login.text
+
+
+def test_a_conversation_resolved_with_an_article_becomes_a_candidate_example(
+    client: TestClient, knowledge: FakeKnowledgeService
+):
+    cookie = {**sign_in(client), **CONSOLE}
+    with (
+        client.websocket_connect("/ws/console", headers=cookie) as console,
+        client.websocket_connect("/ws/widget") as ws,
+    ):
+        ws.send_json({"type": "hello", "token": None, "after": 0, "metadata": {}})
+        cid = receive_until(ws, lambda f: f["type"] == "welcome")["conversation_id"]
+        ws.send_json({"type": "message", "client_id": "q1", "text": "the cash machine kept my card tonight"})
+        receive_until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
+        ws.send_json({"type": "handoff_request", "client_id": "h1"})
+        receive_until(console, lambda f: f["type"] == "handoff_new")
+        client.post(f"/api/console/conversations/{cid}/claim", headers=cookie).raise_for_status()
+        client.post(
+            f"/api/console/conversations/{cid}/articles", json={"article_id": "lost-card"}, headers=cookie
+        ).raise_for_status()
+        client.post(
+            f"/api/console/conversations/{cid}/resolve", json={"outcome": "resolved"}, headers=cookie
+        ).raise_for_status()
+        receive_until(ws, lambda f: f["type"] == "state" and f["state"]["mode"] == "resolved")
+    assert knowledge.examples == [
+        (
+            {
+                "source": "agent_resolved",
+                "examples": [{"text": "the cash machine kept my card tonight", "article_id": "lost-card"}],
+            },
+            "Bearer desk-kb-token",
+        )
+    ]
