@@ -107,6 +107,7 @@ bench: model
 	$(SVC_PY) -m bench.encoders
 	$(SVC_PY) -m bench.kb_latency
 	$(SVC_PY) -m bench.desk_latency
+	$(SVC_PY) -m bench.turns
 
 # Times every setup step, the test suite and `make run` in fresh clones of HEAD with empty
 # caches (about 30 minutes); the README's timing table comes from var/bench/setup.json.

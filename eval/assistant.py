@@ -3,8 +3,10 @@ CLINC150 out-of-scope queries, each the first message of a new conversation, thr
 channel with the real action server and knowledge service behind it.
 
 Each outcome is a correct answer, a wrong answer, a clarification, `none`, or a handoff. Then
-our own held-out requests for a person and complaints (eval/data/person_requests.yml), each of
-which must be handed over. Targets (issue 9): at least 98% of messages on sensitive topics
+our own held-out requests for a person and complaints (eval/data/person_requests.yml, used while
+building the detector, and eval/data/person_requests_unseen.yml, never looked at), each of which
+must be handed over. Targets (issue 9): at least 70% of first messages on routine topics answered
+with the right article and at most 20% clarified; at least 98% of messages on sensitive topics
 (articles marked `escalation: always`) and of requests for a person lead to a handoff, at most
 3% of first messages on other topics do; wrong answers at most 2% of in-scope messages;
 out-of-scope messages get an article as the answer at most 5% of the time. Also reports the
@@ -32,13 +34,15 @@ from tools.services import ROOT
 from tools.stack import Stack, assistant_stack
 
 TARGETS = {
+    "routine_correct": 0.70,
+    "routine_clarify": 0.20,
     "sensitive_handoff": 0.98,
     "other_handoff": 0.03,
     "wrong": 0.02,
     "oos_answered": 0.05,
     "person_handoff": 0.98,
 }
-AT_LEAST = {"sensitive_handoff", "person_handoff"}
+AT_LEAST = {"routine_correct", "sensitive_handoff", "person_handoff"}
 
 
 def outcome(messages: list[dict[str, Any]], expected_article: str | None) -> tuple[str, str | None]:
@@ -123,6 +127,8 @@ def report(
         "sensitive_handoff": share(sensitive, "handoff"),
         "other_messages": len(other),
         "other_handoff": share(other, "handoff"),
+        "routine_correct": share(other, "correct"),
+        "routine_clarify": share(other, "clarify"),
         "other_handoff_reasons": dict(handoff_reasons.most_common()),
         "wrong": share(in_scope, "wrong"),
         "oos": len(oos),
@@ -147,6 +153,8 @@ def render(r: dict[str, Any]) -> str:
         [
             f"In-scope first messages: {r['in_scope']} (BANKING77 train, stratified sample)",
             "  outcomes: " + ", ".join(f"{k} {v:.1%}" for k, v in o.items()),
+            f"  routine topics answered rightly     {check('routine_correct', r['routine_correct'])}",
+            f"  routine topics clarified            {check('routine_clarify', r['routine_clarify'])}",
             f"  wrong answers                       {check('wrong', r['wrong'])}",
             f"  sensitive topics handed over        {check('sensitive_handoff', r['sensitive_handoff'])}"
             f"  ({r['sensitive_messages']} messages)",
@@ -155,13 +163,19 @@ def render(r: dict[str, Any]) -> str:
             f"Out-of-scope first messages: {r['oos']} (CLINC150)",
             f"  given an article as the answer      {check('oos_answered', r['oos_answered'])}",
             "  outcomes: " + ", ".join(f"{k} {v:.1%}" for k, v in r["oos_outcomes"].items()),
-            f"Requests for a person and complaints: {r['person']['messages']} (our held-out set)",
-            f"  handed over                         {check('person_handoff', r['person']['handoff'])}",
-            "  by kind and style: "
-            + ", ".join(f"{k} {v:.0%}" for k, v in r["person"]["by_kind_and_style"].items()),
+            *render_person(r["person"], "used while building the detector", check),
+            *render_person(r["person_unseen"], "written after it, never looked at", check),
             f"Time per reply: median {r['reply_ms']['median']:.0f} ms, p95 {r['reply_ms']['p95']:.0f} ms",
         ]
     )
+
+
+def render_person(p: dict[str, Any], what: str, check: Any) -> list[str]:
+    return [
+        f"Requests for a person and complaints: {p['messages']} (our held-out set, {what})",
+        f"  handed over                         {check('person_handoff', p['handoff'])}",
+        "  by kind and style: " + ", ".join(f"{k} {v:.0%}" for k, v in p["by_kind_and_style"].items()),
+    ]
 
 
 def evaluate(stack: Stack, sample: int, workers: int) -> dict[str, Any]:
@@ -172,6 +186,7 @@ def evaluate(stack: Stack, sample: int, workers: int) -> dict[str, Any]:
     oos = run_queries(stack, out_of_scope(), topic_article, workers)
     result = report(in_scope, oos, sensitive)
     result["person"] = run_person_requests(stack, person_requests(), workers)
+    result["person_unseen"] = run_person_requests(stack, person_requests("person_requests_unseen"), workers)
     return result
 
 
@@ -190,13 +205,11 @@ def main() -> int:
     args.out.write_text(json.dumps(result, indent=2))
     print(render(result))
     print(f"\nfull report: {args.out}")
-    met = (
-        result["sensitive_handoff"] >= TARGETS["sensitive_handoff"]
-        and result["other_handoff"] <= TARGETS["other_handoff"]
-        and result["wrong"] <= TARGETS["wrong"]
-        and result["oos_answered"] <= TARGETS["oos_answered"]
-        and result["person"]["handoff"] >= TARGETS["person_handoff"]
-    )
+    values = {
+        **result,
+        "person_handoff": min(result["person"]["handoff"], result["person_unseen"]["handoff"]),
+    }
+    met = all(values[k] >= t if k in AT_LEAST else values[k] <= t for k, t in TARGETS.items())
     return 0 if met else 1
 
 
