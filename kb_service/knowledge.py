@@ -1,15 +1,13 @@
 """The knowledge base: articles, their passages, the vector and keyword indexes, kept in step.
 
 One article can be added, replaced or removed without rebuilding anything else. The vector
-index is saved with a manifest (model, dimension, a hash per article) so a restart embeds
-only the articles that changed on disk.
+index is saved with a manifest (saved_index.py) so a restart embeds only the articles that
+changed on disk.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterable
@@ -19,19 +17,23 @@ from typing import Any
 
 import numpy as np
 
-from kb_service.articles import (
-    Article,
-    PassageKind,
-    load_articles,
-    split_passages,
-    write_article_file,
-)
+from kb_service.articles import Article, load_articles, split_passages, write_article_file
 from kb_service.confidence import Calibration
 from kb_service.embedder import Embedder, Vectors
 from kb_service.errors import ArticleNotFound
 from kb_service.examples import ExampleBook
 from kb_service.index import VectorIndex
 from kb_service.keyword import KeywordIndex
+from kb_service.saved_index import (
+    Entry,
+    Passage,
+    SavedIndex,
+    index_path,
+    load_saved_index,
+    manifest_header,
+    manifest_path,
+    save_index,
+)
 from kb_service.search import (
     Evidence,
     RankingPolicy,
@@ -45,20 +47,11 @@ from kb_service.search import (
 
 log = logging.getLogger(__name__)
 
-MANIFEST_FORMAT = 1
 # Passages fetched per query: enough for every plausible article's best few passages.
 CANDIDATE_PASSAGES = 128
 # Past examples fetched per query: their votes are weighted by closeness, so the far ones
 # among these count for little.
 CANDIDATE_EXAMPLES = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    id: int
-    article_id: str
-    kind: PassageKind
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,17 +97,6 @@ class SyncReport:
     seconds: float = 0.0
 
 
-@dataclass(slots=True)
-class _Entry:
-    """What the indexes hold for one article."""
-
-    article: Article
-    hash: str
-    passage_ids: list[int]
-    content_vectors: Vectors  # summary and body passages, for picking the passage to show
-    content_texts: list[str]
-
-
 class KnowledgeBase:
     """Owns the articles and both indexes; every public method is thread-safe."""
 
@@ -140,7 +122,7 @@ class KnowledgeBase:
         # Writers (edits, reloads) take turns, so the file on disk and the index always agree;
         # readers only wait for the short swap under `_lock`, never for an embedding.
         self._write_lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, Entry] = {}
         self._passages: dict[int, Passage] = {}
         self._vectors = VectorIndex(embedder.dimension)
         self._keywords = new_keyword_index()
@@ -151,11 +133,11 @@ class KnowledgeBase:
 
     @property
     def index_path(self) -> Path:
-        return self.data_dir / "index.faiss"
+        return index_path(self.data_dir)
 
     @property
     def manifest_path(self) -> Path:
-        return self.data_dir / "manifest.json"
+        return manifest_path(self.data_dir)
 
     def open(self) -> SyncReport:
         """Load the saved index when it fits this model, then bring it in line with the files."""
@@ -174,77 +156,29 @@ class KnowledgeBase:
         return report
 
     def _manifest_header(self) -> dict[str, Any]:
-        return {
-            "format": MANIFEST_FORMAT,
-            "model": self.embedder.name,
-            "dimension": self.embedder.dimension,
-            "passage_words": self.passage_words,
-        }
+        return manifest_header(self.embedder, self.passage_words)
 
     def _restore_saved_index(self) -> None:
-        if not (self.manifest_path.exists() and self.index_path.exists()):
-            return
-        try:
-            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-            header = {k: manifest.get(k) for k in self._manifest_header()}
-            if header != self._manifest_header():
-                log.info("saved index was built differently (%s); rebuilding", header)
-                return
-            vectors = VectorIndex.load(self.index_path)
-            passages = {
-                p["id"]: Passage(p["id"], p["article_id"], p["kind"], p["text"]) for p in manifest["passages"]
-            }
-            if len(vectors) != len(passages) or vectors.dimension != self.embedder.dimension:
-                log.warning("saved index and manifest disagree; rebuilding")
-                return
-            entries: dict[str, _Entry] = {}
-            for article_id, info in manifest["articles"].items():
-                article = Article.model_validate(info["article"])
-                ids = info["passage_ids"]
-                content = [passages[i] for i in ids if passages[i].kind != "question"]
-                entries[article_id] = _Entry(
-                    article,
-                    info["hash"],
-                    ids,
-                    vectors.vectors(np.array([p.id for p in content], dtype=np.int64)),
-                    [p.text for p in content],
-                )
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
-            log.warning("saved index unreadable (%s); rebuilding", e)
+        saved = load_saved_index(self.data_dir, self._manifest_header())
+        if saved is None:
             return
         with self._lock:
-            self._vectors = vectors
-            self._passages = passages
-            self._entries = entries
-            self._next_id = int(manifest["next_id"])
+            self._vectors = saved.vectors
+            self._passages = saved.passages
+            self._entries = saved.entries
+            self._next_id = saved.next_id
             self._keywords = new_keyword_index()
-            for entry in entries.values():
+            for entry in saved.entries.values():
                 self._keywords.put(entry.article.id, keyword_fields(entry.article))
 
     def save(self) -> None:
         """Write index then manifest, each atomically; the manifest names what the index holds."""
         with self._lock:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            self._vectors.save(self.index_path)
-            manifest = {
-                **self._manifest_header(),
-                "next_id": self._next_id,
-                "articles": {
-                    aid: {
-                        "hash": e.hash,
-                        "passage_ids": e.passage_ids,
-                        "article": e.article.model_dump(mode="json"),
-                    }
-                    for aid, e in self._entries.items()
-                },
-                "passages": [
-                    {"id": p.id, "article_id": p.article_id, "kind": p.kind, "text": p.text}
-                    for p in self._passages.values()
-                ],
-            }
-            tmp = self.manifest_path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, self.manifest_path)
+            save_index(
+                self.data_dir,
+                SavedIndex(self._vectors, self._passages, self._entries, self._next_id),
+                self._manifest_header(),
+            )
 
     def sync_from_disk(self) -> SyncReport:
         """Index what changed in the knowledge folder, drop what was deleted, then save."""
@@ -391,7 +325,7 @@ class KnowledgeBase:
             for article in articles:
                 rows = by_article[article.id]
                 content = [r for r in rows if pieces[r][1].kind != "question"]
-                self._entries[article.id] = _Entry(
+                self._entries[article.id] = Entry(
                     article,
                     article.content_hash,
                     [int(ids[r]) for r in rows],
