@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -70,11 +71,4 @@ def approve(example_id: Annotated[int, Path(ge=1)], book: ExamplesDep, _: Editor
 
 
 def example_out(example: Example) -> ExampleOut:
-    return ExampleOut(
-        id=example.id,
-        source=example.source,
-        text=example.text,
-        article_id=example.article_id,
-        status=example.status,
-        created=example.created,
-    )
+    return ExampleOut(**asdict(example))
