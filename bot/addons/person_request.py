@@ -261,6 +261,11 @@ COMPLAINT_PHRASES = re.compile(
     r"\bon record\b|\btak(e|ing) (this|it|my case|things|the matter) further\b"
     r"|\b(poor|terrible|awful|shocking|bad|appalling|dreadful|rubbish) (service|handling|treatment|support)\b"
     r"|\b(fed up|let down|treated (unfairly|badly|poorly))\b"
+    # Blame, rudeness and a demand for an answer: how complaints are phrased without the word.
+    r"|\b(take|taking|accept|accepting) (responsibility|the blame)\b|\bwas (so |very |really )?rude\b"
+    r"|\b(expect|demand|want|deserve) (a|an) (proper|formal|full|written|official) "
+    r"(response|reply|answer|apology)\b"
+    r"|\b(go|goes|going) unanswered\b"
 )
 # "Could a person explain it?", "can someone from your team look into it": asking a person to act.
 MODAL = {"can", "could", "would", "will", "may"}
@@ -297,6 +302,12 @@ PERSON_ACTS = {
 }
 CALL_BACK = re.compile(
     r"\b(call|ring|phone|bell) (me )?back\b|\b(call|ring|phone) me\b|\bgive (me|us) a (call|ring|bell)\b"
+    r"|\b(staff|person|someone|somebody|advisor|adviser|agent|colleague) ((could|can|would|to|will) )?"
+    r"(contact|get in touch with) me\b"
+    # "You can't help with this, can you. Who can?"
+    r"|\bwho (else )?(can|could)( help)?( me)?\s*\??$"
+    # "Is a person able to pick this up?"
+    r"|\b(a|any|some|one|real) (person|human|agent|advisor|adviser|colleague) (able|available) to\b"
     r"|\bphone call\b|\bcall from\b|\bcan (someone|anyone|somebody) (call|ring|phone)\b"
 )
 ANYONE_THERE = re.compile(

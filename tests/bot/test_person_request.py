@@ -37,10 +37,16 @@ ASKS_FOR_A_PERSON = [
     "agent please now",
     "how do I get connected to an adviser",
     "I'd like to be transferred to someone in your fraud team",
+    "you clearly can't sort this out. who can?",
+    "would an advisor be available to look at my loan",
+    "please have someone contact me about my savings",
 ]
 
 COMPLAINTS = [
     "I want to raise a complaint about my frozen account",
+    "the man at your branch was really rude and I want that looked at",
+    "someone at Kestrel needs to take responsibility for losing my payment",
+    "I demand a written response about why my card was cancelled",
     "how do I complain",
     "complant about fees",
     "I'm taking this to the ombudsman",
