@@ -6,8 +6,9 @@ the bot's slots carry over) once one holds `turns` customer messages. It waits f
 the assistant is not expecting an answer (its last message offered no buttons: no "Did that
 answer your question?", no "Did you mean ...?"), since a new session forgets what was asked;
 past twice the limit it starts one anyway. The desk keeps the whole transcript itself, so agents
-still see every message. Counts live in memory: after a restart a session can run to twice the
-limit once, which costs a little speed and nothing else.
+still see every message. Counts live in memory and are dropped when a conversation is resolved:
+after a restart a session can run to twice the limit once, which costs a little speed and nothing
+else.
 """
 
 from __future__ import annotations

@@ -498,6 +498,7 @@ class Desk:
             claimed_at=handoff.claimed_at or moment,
         )
         self.store.update_conversation(conversation_id, mode="resolved")
+        self.bot_sessions.forget(conversation_id)  # the conversation is over
         if outcome == "resolved":
             self._teach_from(conversation_id)
         self._system_message(conversation_id, f"{agent.name} closed the conversation.")

@@ -89,22 +89,20 @@ class ExampleBook:
             rows = self._db.execute(
                 "SELECT id, text, article_id, model, vector FROM examples WHERE status = 'approved'"
             ).fetchall()
-        stale = [r for r in rows if r[3] != self.embedder.name]
+        stale = {r[0]: r[1] for r in rows if r[3] != self.embedder.name}
+        renewed: dict[int, bytes] = {}
         if stale:
-            vectors = self.embedder.encode([r[1] for r in stale])
+            vectors = self.embedder.encode(list(stale.values()))
+            renewed = {i: v.tobytes() for i, v in zip(stale, vectors, strict=True)}
             with self._lock:
                 self._db.executemany(
                     "UPDATE examples SET model = ?, vector = ? WHERE id = ?",
-                    [(self.embedder.name, v.tobytes(), r[0]) for r, v in zip(stale, vectors, strict=True)],
+                    [(self.embedder.name, blob, i) for i, blob in renewed.items()],
                 )
-            rows = [r for r in rows if r[3] == self.embedder.name] + [
-                (r[0], r[1], r[2], self.embedder.name, v.tobytes())
-                for r, v in zip(stale, vectors, strict=True)
-            ]
         with self._lock:
             self._index = VectorIndex(self.embedder.dimension)
             self._article_of = {}
-            self._index_rows([(r[0], r[2], r[4]) for r in rows])
+            self._index_rows([(r[0], r[2], renewed.get(r[0], r[4])) for r in rows])
 
     def __len__(self) -> int:
         return len(self._article_of)
@@ -146,6 +144,7 @@ class ExampleBook:
             self._db.execute("BEGIN")
             try:
                 for ((key_text, article_id), text), vector in zip(todo, vectors, strict=True):
+                    blob = vector.tobytes()
                     cursor = self._db.execute(
                         "INSERT OR IGNORE INTO examples"
                         " (source, text, text_key, article_id, status, created, model, vector)"
@@ -158,11 +157,11 @@ class ExampleBook:
                             status,
                             now,
                             self.embedder.name,
-                            vector.tobytes(),
+                            blob,
                         ),
                     )
                     if cursor.rowcount == 1 and cursor.lastrowid is not None:
-                        added.append((cursor.lastrowid, article_id, vector.tobytes()))
+                        added.append((cursor.lastrowid, article_id, blob))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

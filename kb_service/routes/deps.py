@@ -10,6 +10,7 @@ import hmac
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Request
+from pydantic import SecretStr
 
 from kb_service.config import Settings
 from kb_service.errors import NotReady, Unauthorized
@@ -43,8 +44,7 @@ async def _editor(
     x_editor: Annotated[str | None, Header(max_length=80)] = None,
 ) -> str:
     """The editor's name, after checking `Authorization: Bearer <KB_EDITOR_TOKEN>`."""
-    token = _bearer(authorization)
-    if not token or not hmac.compare_digest(token, settings.editor_token.get_secret_value().encode()):
+    if not _token_matches(_bearer(authorization), settings.editor_token):
         raise Unauthorized("editing needs 'Authorization: Bearer <editor token>'")
     return x_editor or "editor"
 
@@ -54,6 +54,12 @@ def _bearer(authorization: str | None) -> bytes:
     return token.encode() if scheme.lower() == "bearer" else b""
 
 
+def _token_matches(token: bytes, secret: SecretStr) -> bool:
+    """In constant time; an empty token or an unset secret never matches."""
+    expected = secret.get_secret_value().encode()
+    return bool(token and expected) and hmac.compare_digest(token, expected)
+
+
 async def _contributor(
     settings: Annotated[Settings, Depends(_settings)],
     authorization: Annotated[str | None, Header()] = None,
@@ -61,10 +67,9 @@ async def _contributor(
     """Who sends examples: an editor (imports apply at once) or another service (its live
     examples wait for an editor). Anyone else is refused."""
     token = _bearer(authorization)
-    if token and hmac.compare_digest(token, settings.editor_token.get_secret_value().encode()):
+    if _token_matches(token, settings.editor_token):
         return "editor"
-    service = settings.service_token.get_secret_value().encode()
-    if token and service and hmac.compare_digest(token, service):
+    if _token_matches(token, settings.service_token):
         return "service"
     raise Unauthorized("sending examples needs 'Authorization: Bearer <editor or service token>'")
 
