@@ -9,18 +9,20 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from desk.agents import ensure_configured_agents
 from desk.clients import KBClient, RasaClient
 from desk.config import Settings
 from desk.errors import DeskError
 from desk.hub import Hub
 from desk.limits import BodySizeLimit
-from desk.pages import STATIC_DIR
-from desk.routes import console, handoffs, health, pages, sockets
+from desk.pages import STATIC_DIR, render
+from desk.routes import console, handoffs, health, pages, signin, sockets, staff
+from desk.routes.deps import RoleMissing, SignInRequired
 from desk.service import Desk
+from desk.sessions import Sessions
+from desk.staff import ensure_configured_staff
 from desk.store import Store
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.database_path)
-        ensure_configured_agents(store, settings.agents)
+        demo_staff = settings.demo_staff and settings.environment == "development"
+        ensure_configured_staff(store, settings.agents, demo_staff=demo_staff)
+        app.state.sessions = Sessions(store, hours=settings.session_hours, clock=store.clock)
         timeout = settings.http_timeout_seconds
         rasa = RasaClient(
             settings.rasa_url,
@@ -61,12 +65,14 @@ def create_app(
         summary="The widget's gateway to the assistant, the handoff queue and the agent console.",
         lifespan=lifespan,
     )
-    app.state.login_throttle = console.LoginThrottle()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(handoffs.router)
+    app.include_router(signin.router)
     app.include_router(console.router)
     app.include_router(console.api)
+    app.include_router(staff.router)
+    app.include_router(staff.api)
     app.include_router(sockets.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -79,6 +85,14 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(_: Request, exc: SignInRequired) -> Response:
+        return RedirectResponse("/console/login", status_code=303)
+
+    @app.exception_handler(RoleMissing)
+    async def not_your_page(request: Request, exc: RoleMissing) -> Response:
+        return render(request, "forbidden.html", status_code=403, message=exc.message)
+
     @app.exception_handler(DeskError)
     async def desk_error(_: Request, exc: DeskError) -> JSONResponse:
         return _error(exc.status_code, exc.code, exc.message)

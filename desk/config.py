@@ -43,9 +43,14 @@ class Settings(BaseSettings):
     # Signs widget conversation tokens and agent sessions.
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     # Agents created at start-up: "email:Full Name:password", comma-separated. Passwords are
-    # stored hashed (scrypt); `python -m desk add-agent` is the other way to create one.
+    # stored hashed (scrypt); `python -m desk add-staff` and the admin page manage all staff.
     agents: Annotated[list[str], NoDecode] = Field(default_factory=lambda: [DEMO_AGENT])
     session_hours: float = Field(12.0, gt=0)
+    # Open console sockets re-check their session this often (a person disabled from the CLI).
+    session_check_seconds: float = Field(5.0, gt=0)
+    # Development only: a demo editor, manager and admin (editor@, manager@, admin@kestrel.example,
+    # password kestrel-demo) beside DESK_AGENTS. Ignored in production.
+    demo_staff: bool = True
     # Page origins allowed to open the widget's WebSocket; "*" allows any.
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"]

@@ -2,12 +2,14 @@
 
 DeskError
 ├── Unauthorized          401  no or bad session / service token
-├── Forbidden             403  a cross-site request
+├── Forbidden             403  a cross-site request, or a role the person does not hold
 ├── ConversationNotFound  404
 ├── HandoffNotFound       404
+├── StaffNotFound         404
 ├── ArticleNotFound       404
 ├── Conflict              409  claimed by another agent, or the wrong state for the action
 ├── InvalidInput          422
+├── TooManyRequests       429  sign-in attempts throttled
 └── UpstreamUnavailable   503  Rasa or the knowledge service cannot be reached
 """
 
@@ -41,6 +43,11 @@ class HandoffNotFound(DeskError):
     code = "handoff_not_found"
 
 
+class StaffNotFound(DeskError):
+    status_code = 404
+    code = "staff_not_found"
+
+
 class ArticleNotFound(DeskError):
     status_code = 404
     code = "article_not_found"
@@ -54,6 +61,11 @@ class Conflict(DeskError):
 class InvalidInput(DeskError):
     status_code = 422
     code = "invalid_input"
+
+
+class TooManyRequests(DeskError):
+    status_code = 429
+    code = "too_many_requests"
 
 
 class UpstreamUnavailable(DeskError):

@@ -91,6 +91,11 @@ class Hub:
             for connection in list(connections):
                 connection.send(frame)
 
+    def close_console(self, agent_id: int) -> None:
+        """Close a person's console sockets (their access was just taken away)."""
+        for connection in list(self._consoles.get(agent_id, ())):
+            connection.stop()
+
     def online_agents(self) -> set[int]:
         return set(self._consoles)
 

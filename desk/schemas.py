@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from desk.roles import Role
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -88,6 +90,29 @@ class TextBody(_Strict):
 
 class ArticleBody(_Strict):
     article_id: str = Field(min_length=1, max_length=200)
+
+
+class NewStaffBody(_Strict):
+    email: str = Field(min_length=3, max_length=254)
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=8, max_length=1000)
+    roles: list[Role] = Field(min_length=1, max_length=4)
+
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(self.roles)
+
+
+class StaffChangeBody(_Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    roles: list[Role] | None = Field(None, min_length=1, max_length=4)
+    disabled: bool | None = None
+
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(self.roles or [])
+
+
+class PasswordBody(_Strict):
+    password: str = Field(min_length=8, max_length=1000)
 
 
 class ResolveBody(_Strict):

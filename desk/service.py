@@ -32,7 +32,7 @@ from desk.hub import Hub
 from desk.learning import SOURCE as LEARNING_SOURCE
 from desk.learning import resolved_example
 from desk.security import ConversationSigner, new_conversation_id
-from desk.store import OPEN_STATUSES, Agent, Conversation, Handoff, Message, Store, iso, now, parse_time
+from desk.store import OPEN_STATUSES, Conversation, Handoff, Message, StaffMember, Store, iso, now, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class Desk:
             state["queue_position"] = position
             state["estimated_wait_seconds"] = self.estimated_wait(position) if position else None
         elif conversation.mode == "agent" and handoff.agent_id is not None:
-            agent = self.store.agent(handoff.agent_id)
+            agent = self.store.staff(handoff.agent_id)
             state["agent"] = {"name": agent.name} if agent else None
         elif conversation.mode == "ticket":
             state["email_needed"] = not conversation.customer_email
@@ -127,7 +127,7 @@ class Desk:
 
     def summary_of(self, handoff: Handoff) -> dict[str, Any]:
         conversation = self.conversation(handoff.conversation_id)
-        agent = self.store.agent(handoff.agent_id) if handoff.agent_id is not None else None
+        agent = self.store.staff(handoff.agent_id) if handoff.agent_id is not None else None
         last = self.store.last_message(handoff.conversation_id, CUSTOMER_ROLES)
         ended = handoff.claimed_at or handoff.closed_at
         until = parse_time(ended) if ended else self.clock()
@@ -448,7 +448,7 @@ class Desk:
 
     # ---- agents --------------------------------------------------------------------------
 
-    def claim(self, conversation_id: str, agent: Agent) -> dict[str, Any]:
+    def claim(self, conversation_id: str, agent: StaffMember) -> dict[str, Any]:
         handoff = self._open_handoff(conversation_id)
         if handoff.status == "assigned" and handoff.agent_id == agent.id:
             return self.summary_of(handoff)
@@ -461,7 +461,7 @@ class Desk:
         return self.summary_of(self._handoff(handoff.id))
 
     def agent_reply(
-        self, conversation_id: str, agent: Agent, text: str, links: list[dict[str, str]] | None = None
+        self, conversation_id: str, agent: StaffMember, text: str, links: list[dict[str, str]] | None = None
     ) -> dict[str, Any]:
         handoff = self._held_by(conversation_id, agent)
         message = self._agent_text(conversation_id, "agent", agent, text, links)
@@ -472,11 +472,13 @@ class Desk:
         )
         return self.message_view(message)
 
-    def add_note(self, conversation_id: str, agent: Agent, text: str) -> dict[str, Any]:
+    def add_note(self, conversation_id: str, agent: StaffMember, text: str) -> dict[str, Any]:
         self.conversation(conversation_id)
         return self.message_view(self._agent_text(conversation_id, "note", agent, text, None))
 
-    async def insert_article(self, conversation_id: str, agent: Agent, article_id: str) -> dict[str, Any]:
+    async def insert_article(
+        self, conversation_id: str, agent: StaffMember, article_id: str
+    ) -> dict[str, Any]:
         self._held_by(conversation_id, agent)
         article = await self.kb.article(article_id)
         text = f"{article['title']}\n\n{article['summary']}\n\nThe full article: {article['url']}"
@@ -484,7 +486,7 @@ class Desk:
             conversation_id, agent, text, [{"title": article["title"], "url": article["url"]}]
         )
 
-    def resolve(self, conversation_id: str, agent: Agent, outcome: str) -> dict[str, Any]:
+    def resolve(self, conversation_id: str, agent: StaffMember, outcome: str) -> dict[str, Any]:
         handoff = self._open_handoff(conversation_id)
         if handoff.status == "assigned" and handoff.agent_id != agent.id:
             raise Conflict("another agent holds this conversation")
@@ -521,7 +523,7 @@ class Desk:
 
         self._spawn(send())
 
-    async def hand_back(self, conversation_id: str, agent: Agent) -> dict[str, Any]:
+    async def hand_back(self, conversation_id: str, agent: StaffMember) -> dict[str, Any]:
         """Give the conversation back to the assistant, which greets the customer again. If Rasa
         cannot be reached nothing changes and the agent is told."""
         handoff = self._held_by(conversation_id, agent)
@@ -540,7 +542,7 @@ class Desk:
         self._queue_changed()
         return self.summary_of(self._handoff(handoff.id))
 
-    def agent_typing(self, conversation_id: str, agent: Agent, on: bool) -> None:
+    def agent_typing(self, conversation_id: str, agent: StaffMember, on: bool) -> None:
         conversation = self.store.conversation(conversation_id)
         if conversation is not None and conversation.mode == "agent":
             self.hub.to_conversation(
@@ -571,14 +573,19 @@ class Desk:
             raise Conflict("this conversation is not waiting for or held by an agent")
         return handoff
 
-    def _held_by(self, conversation_id: str, agent: Agent) -> Handoff:
+    def _held_by(self, conversation_id: str, agent: StaffMember) -> Handoff:
         handoff = self._open_handoff(conversation_id)
         if handoff.status != "assigned" or handoff.agent_id != agent.id:
             raise Conflict("claim the conversation before replying")
         return handoff
 
     def _agent_text(
-        self, conversation_id: str, role: str, agent: Agent, text: str, links: list[dict[str, str]] | None
+        self,
+        conversation_id: str,
+        role: str,
+        agent: StaffMember,
+        text: str,
+        links: list[dict[str, str]] | None,
     ) -> Message:
         text = text.strip()
         if not text:

@@ -1,4 +1,10 @@
-"""Shared dependencies: the Desk of the app, the signed-in agent, the service token."""
+"""Shared dependencies: the Desk of the app, the signed-in staff member and the role a route
+needs, the service token.
+
+Every staff route declares its role once, with a `RoleGuard(Role.X)` dependency (the aliases at the end: API
+routes and sockets answer 401 without a session and 403 without the role; pages send the
+person to the sign-in page or show a 403 page). tests/desk/test_roles.py enumerates the app's routes
+and fails for a route that declares neither and is not in its short list of public ones."""
 
 from __future__ import annotations
 
@@ -8,12 +14,22 @@ from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
 from desk.errors import Forbidden, Unauthorized
-from desk.security import same_secret, token_hash
+from desk.roles import Role
+from desk.security import same_secret
 from desk.service import Desk
-from desk.store import Agent
+from desk.sessions import Sessions
+from desk.store import StaffMember
 
 SESSION_COOKIE = "kestrel_desk_session"
 CONSOLE_HEADER = "kestrel-console"
+
+
+class SignInRequired(Unauthorized):
+    """A page asked for without a session: app.py answers with the sign-in page."""
+
+
+class RoleMissing(Forbidden):
+    """A page asked for by someone without its role: app.py answers with a 403 page."""
 
 
 def desk_of(connection: HTTPConnection) -> Desk:
@@ -21,26 +37,38 @@ def desk_of(connection: HTTPConnection) -> Desk:
     return desk
 
 
-def agent_from_cookie(connection: HTTPConnection) -> Agent | None:
-    token = connection.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    return desk_of(connection).store.session_agent(token_hash(token))
+def sessions_of(connection: HTTPConnection) -> Sessions:
+    sessions: Sessions = connection.app.state.sessions
+    return sessions
 
 
-def signed_in_agent(request: Request) -> Agent:
-    agent = agent_from_cookie(request)
-    if agent is None:
-        raise Unauthorized("sign in to the console first")
-    return agent
+def staff_from_cookie(connection: HTTPConnection) -> StaffMember | None:
+    return sessions_of(connection).member(connection.cookies.get(SESSION_COOKIE))
 
 
-def acting_agent(request: Request, agent: Annotated[Agent, Depends(signed_in_agent)]) -> Agent:
-    """A signed-in agent on a request that changes something: the console's header proves the call
-    came from the console's own script, not from a form on another site."""
-    if request.headers.get("x-requested-with") != CONSOLE_HEADER:
-        raise Forbidden(f"send the header X-Requested-With: {CONSOLE_HEADER}")
-    return agent
+class RoleGuard:
+    """Depends(RoleGuard(role)): the signed-in person, who must hold `role` (None: any role).
+    With `acting`, the
+    request changes something and must carry the console's header (so a form on another site
+    cannot). With `page`, failures become the sign-in redirect or a 403 page."""
+
+    def __init__(self, role: Role | None, *, acting: bool = False, page: bool = False) -> None:
+        self.role = role
+        self.acting = acting
+        self.page = page
+
+    def __call__(self, request: Request) -> StaffMember:
+        return self.check(request)
+
+    def check(self, connection: HTTPConnection) -> StaffMember:
+        member = staff_from_cookie(connection)
+        if member is None:
+            raise (SignInRequired if self.page else Unauthorized)("sign in first")
+        if self.role is not None and not member.has(self.role):
+            raise (RoleMissing if self.page else Forbidden)(f"this needs the {self.role.value} role")
+        if self.acting and connection.headers.get("x-requested-with") != CONSOLE_HEADER:
+            raise Forbidden(f"send the header X-Requested-With: {CONSOLE_HEADER}")
+        return member
 
 
 def service_caller(request: Request) -> None:
@@ -52,5 +80,12 @@ def service_caller(request: Request) -> None:
 
 
 DeskDep = Annotated[Desk, Depends(desk_of)]
-AgentDep = Annotated[Agent, Depends(signed_in_agent)]
-ActingAgentDep = Annotated[Agent, Depends(acting_agent)]
+SessionsDep = Annotated[Sessions, Depends(sessions_of)]
+# The role each staff route needs, as the annotation of its `who` parameter:
+StaffPage = Annotated[StaffMember, Depends(RoleGuard(None, page=True))]  # any staff member
+AgentDep = Annotated[StaffMember, Depends(RoleGuard(Role.AGENT))]
+ActingAgentDep = Annotated[StaffMember, Depends(RoleGuard(Role.AGENT, acting=True))]
+AgentPage = Annotated[StaffMember, Depends(RoleGuard(Role.AGENT, page=True))]
+AdminDep = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN))]
+ActingAdminDep = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN, acting=True))]
+AdminPage = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN, page=True))]

@@ -16,7 +16,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from desk.errors import DeskError
 from desk.hub import Connection
-from desk.routes.deps import agent_from_cookie, desk_of
+from desk.roles import Role
+from desk.routes.deps import SESSION_COOKIE, desk_of, sessions_of
 from desk.schemas import (
     AckFrame,
     ConsoleFrame,
@@ -160,19 +161,24 @@ async def _handle_widget_frame(
 
 @router.websocket("/ws/console")
 async def console_socket(websocket: WebSocket) -> None:
+    """Agents only. The session is checked again every `DESK_SESSION_CHECK_SECONDS`, so a person
+    disabled or given a new password from the CLI loses the socket too (the admin page closes
+    it at once through the hub)."""
     desk = desk_of(websocket)
     if not origin_allowed(websocket, [], desk.settings.public_url):
         await websocket.close(code=CLOSE_BAD_ORIGIN, reason="origin not allowed")
         return
-    agent = agent_from_cookie(websocket)
-    if agent is None:
-        await websocket.close(code=CLOSE_SIGNED_OUT, reason="sign in first")
+    token = websocket.cookies.get(SESSION_COOKIE)
+    agent = sessions_of(websocket).member(token)
+    if agent is None or not agent.has(Role.AGENT):
+        await websocket.close(code=CLOSE_SIGNED_OUT, reason="sign in as an agent first")
         return
     await websocket.accept()
     connection = Connection(websocket)
     connection.start()
     desk.hub.join_console(agent.id, connection)
     desk.presence_changed()
+    watchdog = asyncio.create_task(_end_with_session(websocket, connection, token))
     try:
         while True:
             try:
@@ -189,13 +195,26 @@ async def console_socket(websocket: WebSocket) -> None:
                 desk.agent_typing(frame.conversation_id, agent, frame.on)
             else:
                 connection.send({"type": "pong"})
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, RuntimeError):  # RuntimeError: closed by the watchdog or the hub
         pass
     finally:
+        watchdog.cancel()
         desk.hub.leave_console(agent.id, connection)
         connection.stop()
         await connection.wait_stopped()
         desk.presence_changed()
+
+
+async def _end_with_session(websocket: WebSocket, connection: Connection, token: str | None) -> None:
+    every = desk_of(websocket).settings.session_check_seconds
+    sessions = sessions_of(websocket)
+    while True:
+        await asyncio.sleep(every)
+        member = sessions.member(token)
+        if member is None or not member.has(Role.AGENT):
+            log.info("closing a console socket whose session ended")
+            connection.stop()
+            return
 
 
 class RateLimiter:

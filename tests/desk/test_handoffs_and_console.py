@@ -90,7 +90,7 @@ def test_sign_in_needs_the_right_password(client: TestClient):
 
 
 def test_passwords_are_stored_hashed(client: TestClient):
-    agent = client.app.state.desk.store.agent_by_email(AGENT[0])  # type: ignore[attr-defined]
+    agent = client.app.state.desk.store.staff_by_email(AGENT[0])  # type: ignore[attr-defined]
     assert AGENT[2] not in agent.password_hash
     assert agent.password_hash.startswith("scrypt$")
 

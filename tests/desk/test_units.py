@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from desk.agents import parse_agent_spec
 from desk.config import Settings
 from desk.hours import BusinessHours, parse_hours
 from desk.security import ConversationSigner, hash_password, verify_password
 from desk.service import bot_messages
+from desk.staff import parse_agent_spec
 
 # 2026-11-23 is a Monday.
 MONDAY_NINE_LONDON = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

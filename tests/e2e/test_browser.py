@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -63,7 +64,11 @@ def drivers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebDrive
 
 
 def wait_for(driver: WebDriver, find: Callable[[WebDriver], Any], timeout: float = 60) -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: find(d) or None)
+    """Polls until `find` gives something; elements re-rendered meanwhile are looked up again."""
+    wait = WebDriverWait(
+        driver, timeout, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]
+    )
+    return wait.until(lambda d: find(d) or None)
 
 
 def css(driver: WebDriver | WebElement, selector: str) -> list[WebElement]:
@@ -173,3 +178,50 @@ def test_customer_and_agent_in_real_browsers(desk_stack: Stack, drivers: tuple[W
     ids = [m.get_attribute("data-id") for m in css(customer, '[data-testid="kw-message"]')]
     assert len(ids) == len(set(ids))
     shot(customer, "08-after-a-page-reload")
+
+
+def sign_in_as(driver: WebDriver, desk: str, email: str, password: str) -> None:
+    driver.delete_all_cookies()
+    driver.get(f"{desk}/console/login")
+    css(driver, "#email")[0].send_keys(email)
+    css(driver, "#password")[0].send_keys(password)
+    css(driver, '[data-testid="login-submit"]')[0].click()
+
+
+def test_an_admin_adds_and_disables_an_agent_in_real_browsers(
+    desk_stack: Stack, drivers: tuple[WebDriver, WebDriver]
+) -> None:
+    admin, newcomer = drivers
+    desk = desk_stack.desk
+    assert desk
+    admin.set_window_size(1400, 900)
+
+    # The demo admin signs in and lands on the staff page; names are shown as text.
+    sign_in_as(admin, desk, "admin@kestrel.example", "kestrel-demo")
+    wait_for(admin, lambda d: [r for r in css(d, "#staff-rows tr") if AGENT_EMAIL in r.text])
+    css(admin, "#new-email")[0].send_keys("zoe@kestrel.example")
+    css(admin, "#new-name")[0].send_keys(HOSTILE)
+    css(admin, "#new-password")[0].send_keys("zoe-password-1")
+    css(admin, '[data-testid="add-staff"] button[type="submit"]')[0].click()
+    row = wait_for(admin, lambda d: [r for r in css(d, "#staff-rows tr") if "zoe@kestrel.example" in r.text])[
+        0
+    ]
+    assert HOSTILE in row.text
+    assert not css(admin, "#staff-rows img")
+    assert admin.title != "pwned"
+    shot(admin, "09-admin-adds-an-agent")
+
+    # The new agent signs in to the console.
+    sign_in_as(newcomer, desk, "zoe@kestrel.example", "zoe-password-1")
+    wait_for(
+        newcomer,
+        lambda d: [e for e in css(d, '[data-testid="connection-status"]') if "online" in e.text.lower()],
+    )
+
+    # Disabled by the admin: the console loses its socket and goes back to the sign-in page.
+    css(admin, '[data-testid="toggle-zoe@kestrel.example"]')[0].click()
+    wait_for(
+        admin, lambda d: [r for r in css(d, "#staff-rows tr") if "zoe@" in r.text and "disabled" in r.text]
+    )
+    wait_for(newcomer, lambda d: d.current_url.endswith("/console/login"), timeout=30)
+    shot(newcomer, "10-disabled-agent-signed-out")

@@ -1,0 +1,151 @@
+"""Conversations and their messages."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from desk.store.database import Database, marks
+from desk.store.records import Conversation, Message
+
+
+class ConversationRecords(Protocol):
+    def create_conversation(self, conversation_id: str, metadata: dict[str, Any]) -> Conversation: ...
+    def conversation(self, conversation_id: str) -> Conversation | None: ...
+    def update_conversation(self, conversation_id: str, **fields: Any) -> None: ...
+    def add_message(
+        self,
+        conversation_id: str,
+        role: str,
+        text: str,
+        *,
+        author: str | None = None,
+        buttons: list[dict[str, str]] | None = None,
+        links: list[dict[str, str]] | None = None,
+        payload: str | None = None,
+        client_id: str | None = None,
+    ) -> tuple[Message, bool]: ...
+    def messages(
+        self, conversation_id: str, *, after: int = 0, roles: Iterable[str] | None = None
+    ) -> list[Message]: ...
+    def last_message(self, conversation_id: str, roles: Iterable[str]) -> Message | None: ...
+
+
+class SqlConversations(Database):
+    def create_conversation(self, conversation_id: str, metadata: dict[str, Any]) -> Conversation:
+        stamp = self._stamp()
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO conversations (id, created_at, updated_at, metadata)"
+                " VALUES (?, ?, ?, ?)",
+                (conversation_id, stamp, stamp, json.dumps(metadata)),
+            )
+        conversation = self.conversation(conversation_id)
+        assert conversation is not None
+        return conversation
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        rows = self._rows("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+        return _conversation(rows[0]) if rows else None
+
+    def update_conversation(self, conversation_id: str, **fields: Any) -> None:
+        if "metadata" in fields:
+            fields["metadata"] = json.dumps(fields["metadata"])
+        fields["updated_at"] = self._stamp()
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._transaction() as db:
+            db.execute(
+                f"UPDATE conversations SET {assignments} WHERE id = ?",  # noqa: S608 - names are ours
+                (*fields.values(), conversation_id),
+            )
+
+    def add_message(
+        self,
+        conversation_id: str,
+        role: str,
+        text: str,
+        *,
+        author: str | None = None,
+        buttons: list[dict[str, str]] | None = None,
+        links: list[dict[str, str]] | None = None,
+        payload: str | None = None,
+        client_id: str | None = None,
+    ) -> tuple[Message, bool]:
+        """Store a message; a repeated `client_id` returns the stored one and False."""
+        with self._transaction() as db:
+            if client_id is not None:
+                row = db.execute(
+                    "SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?",
+                    (conversation_id, client_id),
+                ).fetchone()
+                if row is not None:
+                    return _message(row), False
+            stamp = self._stamp()
+            cursor = db.execute(
+                "INSERT INTO messages (conversation_id, role, author, text, buttons, links, payload,"
+                " client_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    role,
+                    author,
+                    text,
+                    json.dumps(buttons or []),
+                    json.dumps(links or []),
+                    payload,
+                    client_id,
+                    stamp,
+                ),
+            )
+            db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (stamp, conversation_id))
+            row = db.execute("SELECT * FROM messages WHERE id = ?", (cursor.lastrowid,)).fetchone()
+        return _message(row), True
+
+    def messages(
+        self, conversation_id: str, *, after: int = 0, roles: Iterable[str] | None = None
+    ) -> list[Message]:
+        sql = "SELECT * FROM messages WHERE conversation_id = ? AND id > ?"
+        params: list[Any] = [conversation_id, after]
+        if roles is not None:
+            roles = list(roles)
+            sql += f" AND role IN ({marks(roles)})"
+            params.extend(roles)
+        return [_message(row) for row in self._rows(sql + " ORDER BY id", params)]
+
+    def last_message(self, conversation_id: str, roles: Iterable[str]) -> Message | None:
+        roles = list(roles)
+        rows = self._rows(
+            f"SELECT * FROM messages WHERE conversation_id = ? AND role IN ({marks(roles)})"  # noqa: S608
+            " ORDER BY id DESC LIMIT 1",
+            [conversation_id, *roles],
+        )
+        return _message(rows[0]) if rows else None
+
+
+def _conversation(row: sqlite3.Row) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        created_at=row["created_at"],
+        mode=row["mode"],
+        metadata=json.loads(row["metadata"]),
+        customer_name=row["customer_name"],
+        customer_email=row["customer_email"],
+        handoff_id=row["handoff_id"],
+        bot_paused=bool(row["bot_paused"]),
+    )
+
+
+def _message(row: sqlite3.Row) -> Message:
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        role=row["role"],
+        author=row["author"],
+        text=row["text"],
+        at=row["at"],
+        buttons=json.loads(row["buttons"]),
+        links=json.loads(row["links"]),
+        payload=row["payload"],
+        client_id=row["client_id"],
+    )

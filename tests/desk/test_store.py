@@ -1,0 +1,72 @@
+"""The store's schema comes from numbered migrations; a desk made before them upgrades in place."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from desk.roles import Role
+from desk.store import Store
+from desk.store.database import MIGRATIONS_DIR, migrations
+
+
+def test_migrations_are_numbered_without_gaps(tmp_path: Path):
+    assert [m.version for m in migrations()] == list(range(1, len(migrations()) + 1))
+    (tmp_path / "001_a.sql").write_text("SELECT 1;")
+    (tmp_path / "003_b.sql").write_text("SELECT 1;")
+    with pytest.raises(RuntimeError, match="without gaps"):
+        migrations(tmp_path)
+
+
+def test_a_new_store_is_at_the_latest_version_and_reopens_without_changes(tmp_path: Path):
+    store = Store(tmp_path / "d.sqlite3")
+    latest = len(list(MIGRATIONS_DIR.glob("*.sql")))
+    assert store.schema_version() == latest
+    store.close()
+    assert Store(tmp_path / "d.sqlite3").schema_version() == latest
+
+
+def test_a_desk_from_before_migrations_keeps_its_agents_sessions_and_handoffs(tmp_path: Path):
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript((MIGRATIONS_DIR / "001_initial.sql").read_text())
+    old.executescript(
+        """
+        INSERT INTO agents (email, name, password_hash, created_at) VALUES ('ana@x.example', 'Ana', 'h', 't');
+        INSERT INTO conversations (id, created_at, updated_at) VALUES ('c1', 't', 't');
+        INSERT INTO handoffs
+            (id, conversation_id, reason, priority, summary, request, status, created_at, agent_id)
+            VALUES ('h1', 'c1', 'customer_request', 'normal', 's', '{}', 'assigned', 't', 1);
+        INSERT INTO sessions (token_hash, agent_id, expires_at) VALUES ('tok', 1, '2999-01-01T00:00:00.000Z');
+        """
+    )
+    old.commit()
+    old.close()
+    store = Store(path, clock=lambda: datetime(2026, 12, 1, tzinfo=UTC))
+    member = store.staff_by_email("ana@x.example")
+    assert member is not None
+    assert member.roles == {Role.AGENT}
+    assert store.session_staff("tok") == member
+    handoff = store.handoff("h1")
+    assert handoff is not None
+    assert handoff.agent_id == member.id
+    foreign = store._rows("PRAGMA foreign_key_list(handoffs)")
+    assert {row["table"] for row in foreign} == {"conversations", "staff"}
+
+
+def test_roles_are_checked_by_the_schema(tmp_path: Path):
+    store = Store(tmp_path / "d.sqlite3")
+    member = store.add_staff("a@x.example", "A", "h", frozenset({Role.AGENT}))
+    with pytest.raises(sqlite3.IntegrityError), store._transaction() as db:
+        db.execute("INSERT INTO staff_roles (staff_id, role) VALUES (?, 'boss')", (member.id,))
+
+
+def test_the_injected_clock_stamps_records(tmp_path: Path):
+    moment = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
+    store = Store(tmp_path / "d.sqlite3", clock=lambda: moment)
+    conversation = store.create_conversation("c1", {})
+    message, _ = store.add_message("c1", "customer", "hello")
+    assert conversation.created_at == message.at == "2030-05-06T07:08:09.000Z"
