@@ -86,7 +86,7 @@ class ActionAnswerQuestion(ServiceAction):
         if sensitive is not None:
             return await present_sensitive(self, dispatcher, tracker, sensitive["article_id"])
         if verdict == "answer":
-            return await present_answer(self, dispatcher, tracker, hits[0]["article_id"])
+            return await present_answer(self, dispatcher, tracker, hits[0]["article_id"], search=result)
         if verdict == "clarify":
             options = clarify_options(result, config.clarify_options)
             dispatcher.utter_message(
@@ -144,13 +144,18 @@ class ActionAnswerQuestion(ServiceAction):
 
 
 async def present_answer(
-    action: ServiceAction, dispatcher: CollectingDispatcher, tracker: Tracker, article_id: str
+    action: ServiceAction,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    article_id: str,
+    search: Optional[Dict[str, Any]] = None,
 ) -> List[EventType]:
+    """The article as the answer; `search` is the result that chose it (None: the customer
+    chose it among suggestions)."""
     article = await action.services.kb.article(article_id)
     steps = replies.key_steps(article["body"], action.services.settings.steps_shown)
-    dispatcher.utter_message(
-        text=replies.answer_text(article, steps), json_message=replies.answer_decision(article)
-    )
+    decision = replies.answer_decision(article, "answer" if search else "chosen", search)
+    dispatcher.utter_message(text=replies.answer_text(article, steps), json_message=decision)
     question = "Did that answer your question?"
     if article.get("escalation") == "offer":
         question += " If this needs a closer look, a member of our team can help."

@@ -40,8 +40,23 @@ def answer_text(article: Dict[str, Any], steps: List[str]) -> str:
     return "\n".join(lines)
 
 
-def answer_decision(article: Dict[str, Any]) -> Dict[str, Any]:
-    return {"kind": "answer", "article_id": article["id"], "title": article["title"], "url": article["url"]}
+def answer_decision(
+    article: Dict[str, Any], verdict: str = "answer", search: Optional[Dict[str, Any]] = None
+) -> Dict[str, Any]:
+    """What the desk records of an answer: the article, how it was chosen (`answer` by the
+    search, `chosen` by the customer from a clarification) and the search's score and
+    calibrated confidence when the search chose it."""
+    decision: Dict[str, Any] = {
+        "kind": "answer",
+        "article_id": article["id"],
+        "title": article["title"],
+        "url": article["url"],
+        "verdict": verdict,
+    }
+    if search is not None and search.get("hits"):
+        decision["score"] = search["hits"][0].get("score")
+        decision["confidence"] = search.get("confidence")
+    return decision
 
 
 def clarify_buttons(hits: List[Dict[str, Any]]) -> List[Dict[str, str]]:

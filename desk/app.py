@@ -18,7 +18,7 @@ from desk.errors import DeskError
 from desk.hub import Hub
 from desk.limits import BodySizeLimit
 from desk.pages import STATIC_DIR, render
-from desk.routes import console, handoffs, health, pages, signin, sockets, staff
+from desk.routes import console, events, handoffs, health, pages, signin, sockets, staff
 from desk.routes.deps import RoleMissing, SignInRequired
 from desk.service import Desk
 from desk.sessions import Sessions
@@ -49,7 +49,8 @@ def create_app(
         )
         kb = KBClient(settings.kb_url, timeout=timeout, transport=kb_transport)
         hub = Hub()
-        app.state.desk = Desk(settings=settings, store=store, hub=hub, rasa=rasa, kb=kb)
+        app.state.desk = Desk(settings=settings, store=store, hub=hub, rasa=rasa, kb=kb, clock=store.clock)
+        app.state.desk.start()
         try:
             yield
         finally:
@@ -73,6 +74,7 @@ def create_app(
     app.include_router(console.api)
     app.include_router(staff.router)
     app.include_router(staff.api)
+    app.include_router(events.router)
     app.include_router(sockets.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

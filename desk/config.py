@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     # Estimated wait per conversation ahead in the queue until there is history to learn from.
     default_handle_seconds: int = Field(180, ge=10)
 
+    # A conversation counts as abandoned after this long without a customer message following
+    # the last reply (an `abandoned` event; desk/sweeps.py), checked every `sweep_seconds`.
+    abandon_after_minutes: float = Field(30.0, gt=0)
+    sweep_seconds: float = Field(60.0, gt=0)
+
     max_message_chars: int = Field(2000, ge=10)
     max_frame_bytes: int = Field(16_000, ge=1024)
     max_body_bytes: int = Field(512_000, ge=1024)

@@ -47,13 +47,14 @@ def staff_from_cookie(connection: HTTPConnection) -> StaffMember | None:
 
 
 class RoleGuard:
-    """Depends(RoleGuard(role)): the signed-in person, who must hold `role` (None: any role).
+    """Depends(RoleGuard(*roles)): the signed-in person, who must hold one of `roles` (none
+    named: any staff member).
     With `acting`, the
     request changes something and must carry the console's header (so a form on another site
     cannot). With `page`, failures become the sign-in redirect or a 403 page."""
 
-    def __init__(self, role: Role | None, *, acting: bool = False, page: bool = False) -> None:
-        self.role = role
+    def __init__(self, *roles: Role, acting: bool = False, page: bool = False) -> None:
+        self.roles = frozenset(roles)
         self.acting = acting
         self.page = page
 
@@ -64,8 +65,9 @@ class RoleGuard:
         member = staff_from_cookie(connection)
         if member is None:
             raise (SignInRequired if self.page else Unauthorized)("sign in first")
-        if self.role is not None and not member.has(self.role):
-            raise (RoleMissing if self.page else Forbidden)(f"this needs the {self.role.value} role")
+        if self.roles and not self.roles & member.roles:
+            needed = " or ".join(sorted(r.value for r in self.roles))
+            raise (RoleMissing if self.page else Forbidden)(f"this needs the {needed} role")
         if self.acting and connection.headers.get("x-requested-with") != CONSOLE_HEADER:
             raise Forbidden(f"send the header X-Requested-With: {CONSOLE_HEADER}")
         return member
@@ -82,10 +84,11 @@ def service_caller(request: Request) -> None:
 DeskDep = Annotated[Desk, Depends(desk_of)]
 SessionsDep = Annotated[Sessions, Depends(sessions_of)]
 # The role each staff route needs, as the annotation of its `who` parameter:
-StaffPage = Annotated[StaffMember, Depends(RoleGuard(None, page=True))]  # any staff member
+StaffPage = Annotated[StaffMember, Depends(RoleGuard(page=True))]  # any staff member
 AgentDep = Annotated[StaffMember, Depends(RoleGuard(Role.AGENT))]
 ActingAgentDep = Annotated[StaffMember, Depends(RoleGuard(Role.AGENT, acting=True))]
 AgentPage = Annotated[StaffMember, Depends(RoleGuard(Role.AGENT, page=True))]
 AdminDep = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN))]
 ActingAdminDep = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN, acting=True))]
 AdminPage = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN, page=True))]
+ManagerDep = Annotated[StaffMember, Depends(RoleGuard(Role.MANAGER, Role.ADMIN))]  # the figures and events

@@ -18,6 +18,6 @@ router = APIRouter(tags=["handoffs"])
     dependencies=[Depends(service_caller)],
     summary="Hand a conversation to a person (idempotent by handoff_id: 201 new, 200 repeat)",
 )
-def create_handoff(body: HandoffRequest, desk: DeskDep) -> JSONResponse:
-    response, created = desk.accept_handoff(body.model_dump(mode="json"))
+async def create_handoff(body: HandoffRequest, desk: DeskDep) -> JSONResponse:
+    response, created = desk.handoffs.accept(body.model_dump(mode="json"))
     return JSONResponse(status_code=201 if created else 200, content=response)

@@ -22,5 +22,5 @@ async def readyz(desk: DeskDep) -> dict[str, Any]:
         "status": "ready",
         "assistant": "up" if await desk.rasa.ready() else "down",
         "agents_online": len(desk.hub.online_agents()),
-        "open_now": desk.hours.is_open(desk.clock()),
+        "open_now": desk.queue.hours.is_open(desk.clock()),
     }

@@ -15,6 +15,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 
 from desk.errors import DeskError
+from desk.frames import Ack, Error, Pong, Welcome, WidgetMessage
 from desk.hub import Connection
 from desk.roles import Role
 from desk.routes.deps import SESSION_COOKIE, desk_of, sessions_of
@@ -85,7 +86,7 @@ async def widget_socket(websocket: WebSocket) -> None:
     except (TimeoutError, ValueError, ValidationError, WebSocketDisconnect):
         await _close_quietly(websocket, CLOSE_POLICY, "the first frame must be a hello")
         return
-    opened = desk.open_conversation(hello.token, _clean_metadata(hello.metadata))
+    opened = desk.conversations.open(hello.token, _clean_metadata(hello.metadata))
     if opened is None:
         await websocket.close(code=CLOSE_BAD_TOKEN, reason="unknown conversation token")
         return
@@ -93,16 +94,11 @@ async def widget_socket(websocket: WebSocket) -> None:
     connection = Connection(websocket)
     connection.start()
     connection.send(
-        {
-            "type": "welcome",
-            "conversation_id": conversation.id,
-            "token": token,
-            "state": desk.state_of(conversation),
-        }
+        Welcome(conversation_id=conversation.id, token=token, state=desk.queue.state_of(conversation)).frame()
     )
     desk.hub.join_conversation(conversation.id, connection)
-    for message in desk.history(conversation.id, hello.after):
-        connection.send({"type": "message", "message": message})
+    for message in desk.conversations.history(conversation.id, hello.after):
+        connection.send(WidgetMessage(message=message).frame())
     limiter = RateLimiter(settings.messages_per_minute)
     try:
         while True:
@@ -139,21 +135,21 @@ async def _handle_widget_frame(
                 return
             stored: Message | None
             if isinstance(frame, MessageFrame):
-                stored = await desk.customer_message(
+                stored = await desk.conversations.customer_message(
                     conversation_id, frame.text, client_id=frame.client_id, payload=frame.payload
                 )
             else:
-                stored = await desk.request_person(conversation_id, frame.client_id)
+                stored = await desk.conversations.request_person(conversation_id, frame.client_id)
             if stored is not None:
-                connection.send({"type": "ack", "client_id": frame.client_id, "id": stored.id})
+                connection.send(Ack(client_id=frame.client_id, id=stored.id).frame())
         elif isinstance(frame, ContactFrame):
-            desk.set_contact(conversation_id, frame.email, frame.name)
+            desk.conversations.set_contact(conversation_id, frame.email, frame.name)
         elif isinstance(frame, AckFrame):
-            desk.customer_seen(conversation_id, frame.id)
+            desk.conversations.seen(conversation_id, frame.id)
         elif isinstance(frame, TypingFrame):
-            desk.customer_typing(conversation_id, frame.on)
+            desk.conversations.typing(conversation_id, frame.on)
         else:
-            connection.send({"type": "pong"})
+            connection.send(Pong().frame())
     except DeskError as e:
         code = "invalid_email" if isinstance(frame, ContactFrame) else e.code
         connection.send(_error(code, e.message, getattr(frame, "client_id", None)))
@@ -192,9 +188,9 @@ async def console_socket(websocket: WebSocket) -> None:
                 connection.send(_error("invalid_frame", "unknown frame"))
                 continue
             if isinstance(frame, ConsoleTypingFrame):
-                desk.agent_typing(frame.conversation_id, agent, frame.on)
+                desk.agents.typing(frame.conversation_id, agent, frame.on)
             else:
-                connection.send({"type": "pong"})
+                connection.send(Pong().frame())
     except (WebSocketDisconnect, RuntimeError):  # RuntimeError: closed by the watchdog or the hub
         pass
     finally:
@@ -241,7 +237,7 @@ def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 def _error(code: str, message: str, client_id: str | None = None) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message, "client_id": client_id}
+    return Error(code=code, message=message, client_id=client_id).frame()
 
 
 def _first_problem(error: ValidationError) -> str:

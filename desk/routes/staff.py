@@ -28,17 +28,19 @@ def admin_page(request: Request, who: AdminPage) -> Response:
 
 
 @api.get("")
-def list_staff(admin: AdminDep, desk: DeskDep) -> dict[str, Any]:
+async def list_staff(admin: AdminDep, desk: DeskDep) -> dict[str, Any]:
     return {"staff": [m.public() for m in desk.store.all_staff()]}
 
 
 @api.post("", status_code=201)
-def add(body: NewStaffBody, admin: ActingAdminDep, desk: DeskDep) -> dict[str, Any]:
+async def add(body: NewStaffBody, admin: ActingAdminDep, desk: DeskDep) -> dict[str, Any]:
     return staff.add_staff(desk.store, body.email, body.name, body.password, body.role_set()).public()
 
 
 @api.patch("/{staff_id}")
-def change(staff_id: int, body: StaffChangeBody, admin: ActingAdminDep, desk: DeskDep) -> dict[str, Any]:
+async def change(
+    staff_id: int, body: StaffChangeBody, admin: ActingAdminDep, desk: DeskDep
+) -> dict[str, Any]:
     before = staff.member(desk.store, staff_id)
     dropping_admin = body.roles is not None and Role.ADMIN not in body.role_set()
     if staff_id == admin.id and (body.disabled or dropping_admin):
@@ -55,7 +57,9 @@ def change(staff_id: int, body: StaffChangeBody, admin: ActingAdminDep, desk: De
 
 
 @api.post("/{staff_id}/password")
-def new_password(staff_id: int, body: PasswordBody, admin: ActingAdminDep, desk: DeskDep) -> dict[str, Any]:
+async def new_password(
+    staff_id: int, body: PasswordBody, admin: ActingAdminDep, desk: DeskDep
+) -> dict[str, Any]:
     member = staff.set_password(desk.store, staff_id, body.password)
     desk.hub.close_console(staff_id)
     return member.public()

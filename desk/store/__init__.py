@@ -1,20 +1,24 @@
 """Durable state of the desk in SQLite: one `Protocol` per kind of record (conversations and
 messages, handoffs, staff and sessions), implemented over one `Database` whose schema comes from
-numbered migrations. `Store` is what the desk holds: every kind over one connection and clock."""
+numbered migrations, and the event log with the state machine's transitions (which write to
+several kinds in one transaction). `Store` is what the desk holds: every kind over one
+connection and clock."""
 
 from __future__ import annotations
 
 from desk.store.conversations import ConversationRecords, SqlConversations
 from desk.store.database import Clock, iso, now, parse_time
-from desk.store.handoffs import OPEN_STATUSES, HandoffRecords, SqlHandoffs
+from desk.store.events import EventLog, SqlEvents
+from desk.store.handoffs import HandoffRecords, SqlHandoffs
 from desk.store.records import Conversation, Handoff, Message, StaffMember
 from desk.store.staff import SqlStaff, StaffExists, StaffRecords
+from desk.store.transitions import SqlTransitions, Transitions
 
 __all__ = [
-    "OPEN_STATUSES",
     "Clock",
     "Conversation",
     "ConversationRecords",
+    "EventLog",
     "Handoff",
     "HandoffRecords",
     "Message",
@@ -22,11 +26,12 @@ __all__ = [
     "StaffMember",
     "StaffRecords",
     "Store",
+    "Transitions",
     "iso",
     "now",
     "parse_time",
 ]
 
 
-class Store(SqlConversations, SqlHandoffs, SqlStaff):
+class Store(SqlConversations, SqlHandoffs, SqlStaff, SqlTransitions, SqlEvents):
     """The SQLite store: all record kinds over one connection (see database.py)."""

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from desk.store.database import Database, marks
+from desk.events import NewEvent
+from desk.store.database import marks
+from desk.store.events import SqlEvents
 from desk.store.records import Conversation, Message
+
+RecordMessage = Callable[[Message], list[NewEvent]]
 
 
 class ConversationRecords(Protocol):
-    def create_conversation(self, conversation_id: str, metadata: dict[str, Any]) -> Conversation: ...
+    def create_conversation(
+        self, conversation_id: str, metadata: dict[str, Any], *, started: NewEvent | None = None
+    ) -> tuple[Conversation, bool]: ...
     def conversation(self, conversation_id: str) -> Conversation | None: ...
-    def update_conversation(self, conversation_id: str, **fields: Any) -> None: ...
+    def update_conversation(
+        self, conversation_id: str, *, events: Iterable[NewEvent] = (), **fields: Any
+    ) -> None: ...
     def add_message(
         self,
         conversation_id: str,
@@ -26,31 +35,43 @@ class ConversationRecords(Protocol):
         links: list[dict[str, str]] | None = None,
         payload: str | None = None,
         client_id: str | None = None,
+        record: RecordMessage | None = None,
     ) -> tuple[Message, bool]: ...
     def messages(
         self, conversation_id: str, *, after: int = 0, roles: Iterable[str] | None = None
     ) -> list[Message]: ...
     def last_message(self, conversation_id: str, roles: Iterable[str]) -> Message | None: ...
+    def idle_conversations(self, before: str) -> list[IdleConversation]: ...
 
 
-class SqlConversations(Database):
-    def create_conversation(self, conversation_id: str, metadata: dict[str, Any]) -> Conversation:
+class SqlConversations(SqlEvents):
+    def create_conversation(
+        self, conversation_id: str, metadata: dict[str, Any], *, started: NewEvent | None = None
+    ) -> tuple[Conversation, bool]:
+        """The conversation, and whether it is new (then `started` is logged with it)."""
         stamp = self._stamp()
         with self._transaction() as db:
-            db.execute(
+            created = db.execute(
                 "INSERT OR IGNORE INTO conversations (id, created_at, updated_at, metadata)"
                 " VALUES (?, ?, ?, ?)",
                 (conversation_id, stamp, stamp, json.dumps(metadata)),
-            )
+            ).rowcount
+            if created and started is not None:
+                self._append(db, [started])
         conversation = self.conversation(conversation_id)
         assert conversation is not None
-        return conversation
+        return conversation, bool(created)
 
     def conversation(self, conversation_id: str) -> Conversation | None:
         rows = self._rows("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
         return _conversation(rows[0]) if rows else None
 
-    def update_conversation(self, conversation_id: str, **fields: Any) -> None:
+    def update_conversation(
+        self, conversation_id: str, *, events: Iterable[NewEvent] = (), **fields: Any
+    ) -> None:
+        """Fields other than the mode (which only `transition` changes), with their events."""
+        if "mode" in fields:
+            raise ValueError("the mode changes only through a transition (desk/state.py)")
         if "metadata" in fields:
             fields["metadata"] = json.dumps(fields["metadata"])
         fields["updated_at"] = self._stamp()
@@ -60,6 +81,7 @@ class SqlConversations(Database):
                 f"UPDATE conversations SET {assignments} WHERE id = ?",  # noqa: S608 - names are ours
                 (*fields.values(), conversation_id),
             )
+            self._append(db, events)
 
     def add_message(
         self,
@@ -72,8 +94,10 @@ class SqlConversations(Database):
         links: list[dict[str, str]] | None = None,
         payload: str | None = None,
         client_id: str | None = None,
+        record: RecordMessage | None = None,
     ) -> tuple[Message, bool]:
-        """Store a message; a repeated `client_id` returns the stored one and False."""
+        """Store a message, and the events `record` makes of it in the same transaction; a
+        repeated `client_id` returns the stored one and False."""
         with self._transaction() as db:
             if client_id is not None:
                 row = db.execute(
@@ -99,8 +123,12 @@ class SqlConversations(Database):
                 ),
             )
             db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (stamp, conversation_id))
-            row = db.execute("SELECT * FROM messages WHERE id = ?", (cursor.lastrowid,)).fetchone()
-        return _message(row), True
+            message = _message(
+                db.execute("SELECT * FROM messages WHERE id = ?", (cursor.lastrowid,)).fetchone()
+            )
+            if record is not None:
+                self._append(db, record(message))
+        return message, True
 
     def messages(
         self, conversation_id: str, *, after: int = 0, roles: Iterable[str] | None = None
@@ -121,6 +149,35 @@ class SqlConversations(Database):
             [conversation_id, *roles],
         )
         return _message(rows[0]) if rows else None
+
+    def idle_conversations(self, before: str) -> list[IdleConversation]:
+        """Conversations with the assistant, in the queue or with an agent, untouched since
+        `before`, with when the customer and the other side last wrote."""
+        rows = self._rows(
+            "SELECT c.id, c.mode, c.updated_at,"
+            " (SELECT MAX(at) FROM messages m WHERE m.conversation_id = c.id"
+            "  AND m.role = 'customer') AS customer,"
+            " (SELECT MAX(at) FROM messages m WHERE m.conversation_id = c.id"
+            "  AND m.role IN ('bot', 'agent')) AS reply,"
+            " (SELECT MAX(at) FROM events e WHERE e.conversation_id = c.id"
+            "  AND e.type = 'abandoned') AS left_at"
+            " FROM conversations c WHERE c.mode IN ('bot', 'queued', 'agent') AND c.updated_at < ?",
+            (before,),
+        )
+        return [
+            IdleConversation(r["id"], r["mode"], r["updated_at"], r["customer"], r["reply"], r["left_at"])
+            for r in rows
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class IdleConversation:
+    id: str
+    mode: str
+    updated_at: str
+    last_customer_at: str | None
+    last_reply_at: str | None
+    last_abandoned_at: str | None
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:

@@ -51,6 +51,9 @@ def test_an_answer_gives_summary_steps_link_and_asks_for_feedback(backends: Fake
             "article_id": "card-arrival",
             "title": ARTICLES["card-arrival"]["title"],
             "url": "http://help.test/card-arrival",
+            "verdict": "answer",
+            "score": 0.9,
+            "confidence": None,
         }
     ]
     assert result.messages[1]["text"] == "Did that answer your question?"
@@ -138,6 +141,9 @@ def test_a_follow_up_about_something_else_gets_the_other_article(backends: FakeB
         "article_id": "top-up-by-transfer",
         "title": "Adding money by bank transfer",
         "url": "http://help.test/top-up-by-transfer",
+        "verdict": "answer",
+        "score": 0.78,
+        "confidence": 0.93,
     }
 
 

@@ -53,7 +53,7 @@ class FakeAssistant:
         if message == "/session_start":
             return []  # a new session: Rasa runs action_session_start and says nothing
         if message == "/request_human":
-            _response, _ = self.app.state.desk.accept_handoff(handoff_request(sender))
+            _response, _ = self.app.state.desk.handoffs.accept(handoff_request(sender))
             return [{"recipient_id": sender, "text": "I'm connecting you with a member of our team."}]
         return [
             {
@@ -63,7 +63,15 @@ class FakeAssistant:
             },
             {
                 "recipient_id": sender,
-                "custom": {"kind": "answer", "title": "Lost card", "url": "http://kb/help/x"},
+                "custom": {
+                    "kind": "answer",
+                    "article_id": "lost-card",
+                    "title": "Lost card",
+                    "url": "http://kb/help/x",
+                    "verdict": "answer",
+                    "score": 0.81,
+                    "confidence": 0.93,
+                },
             },
         ]
 

@@ -14,9 +14,10 @@ from starlette.websockets import WebSocketDisconnect
 from desk.__main__ import main
 from desk.config import Settings
 from desk.roles import Role
+from desk.staff import parse_agent_spec
 from desk.store import Store
 from tests.desk.conftest import AGENT, CONSOLE, OTHER_AGENT, sign_in
-from tests.desk.test_roles import ADMIN
+from tests.desk.routes.test_deps import ADMIN
 
 
 def read_until_closed(ws: Any) -> None:
@@ -159,3 +160,9 @@ def test_the_admin_page_is_for_admins(client: TestClient):
     refused = client.get("/admin/staff", headers=sign_in(client, AGENT))
     assert refused.status_code == 403
     assert "admin role" in refused.text
+
+
+def test_agent_specs_need_email_name_and_password():
+    assert parse_agent_spec("a@b.example:Ann Lee:pa:ss:word") == ("a@b.example", "Ann Lee", "pa:ss:word")
+    with pytest.raises(ValueError, match="email:Full Name:password"):
+        parse_agent_spec("no-email:Name:pw")

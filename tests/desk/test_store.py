@@ -67,6 +67,6 @@ def test_roles_are_checked_by_the_schema(tmp_path: Path):
 def test_the_injected_clock_stamps_records(tmp_path: Path):
     moment = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
     store = Store(tmp_path / "d.sqlite3", clock=lambda: moment)
-    conversation = store.create_conversation("c1", {})
+    conversation, _ = store.create_conversation("c1", {})
     message, _ = store.add_message("c1", "customer", "hello")
     assert conversation.created_at == message.at == "2030-05-06T07:08:09.000Z"

@@ -121,3 +121,16 @@ class Agent:
     def close(self) -> None:
         self.socket.close()
         self.http.close()
+
+
+def event_types(desk: str, conversation_id: str, *, settle: float = 1.0) -> list[str]:
+    """The conversation's event log as the demo manager reads it (GET /api/events)."""
+    time.sleep(settle)  # the assistant's last reply may still be on its way
+    with httpx.Client(base_url=desk, timeout=30) as http:
+        signed_in = http.post(
+            "/console/login", data={"email": "manager@kestrel.example", "password": "kestrel-demo"}
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        page = http.get("/api/events", params={"conversation_id": conversation_id, "limit": 1000})
+        page.raise_for_status()
+        return [e["type"] for e in page.json()["events"]]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.clients import Agent, Customer
+from tests.e2e.clients import Agent, Customer, event_types
 from tests.e2e.conftest import AGENT_EMAIL, AGENT_PASSWORD
 from tools.stack import Stack
 
@@ -78,6 +78,23 @@ def test_question_answer_handoff_agent_reply_and_hand_back(stack: Stack, agent: 
     assert next_answer["links"] or next_answer["buttons"]
     assert all(f["message"]["role"] != "note" for f in customer.frames if f["type"] == "message")
 
+    logged = event_types(stack.desk, customer.conversation_id)
+    assert logged[:-1] == [
+        "conversation_started",
+        "customer_message",
+        "assistant_answer",
+        "customer_message",  # "Talk to a person"
+        "handoff_requested",
+        "queued",
+        "agent_joined",
+        "internal_note",
+        "agent_message",
+        "customer_message",
+        "handed_back",
+        "customer_message",
+    ]
+    assert logged[-1] in ("assistant_answer", "assistant_clarify")
+
 
 def test_messages_sent_while_the_customer_is_offline_arrive_once(stack: Stack, agent: Agent) -> None:
     assert stack.desk
@@ -103,6 +120,16 @@ def test_messages_sent_while_the_customer_is_offline_arrive_once(stack: Stack, a
         (second["id"], "Found it"),
     ]
     agent.post(f"/api/console/conversations/{customer.conversation_id}/resolve", {"outcome": "resolved"})
+    assert event_types(stack.desk, customer.conversation_id, settle=0) == [
+        "conversation_started",
+        "customer_message",
+        "handoff_requested",
+        "queued",
+        "agent_joined",
+        "agent_message",
+        "agent_message",
+        "resolved",
+    ]
 
 
 def test_the_conversation_survives_a_page_reload(stack: Stack) -> None:

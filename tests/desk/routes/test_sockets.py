@@ -35,7 +35,7 @@ def test_a_message_is_acknowledged_and_answered_by_the_assistant(
     assert reply["author"]["name"] == "Kestrel assistant"
     assert reply["buttons"] == [{"title": "Yes, thanks", "payload": "/affirm"}]
     assert reply["links"] == [{"title": "Lost card", "url": "http://kb/help/x"}]
-    assert client.app.state.desk._turns == {}  # type: ignore[attr-defined]  # no lock kept per idle conversation
+    assert client.app.state.desk.assistant.turns._turns == {}  # type: ignore[attr-defined]  # no lock kept when idle
     sent = [body for path, body in assistant.calls if path == "/webhooks/rest/webhook"]
     assert sent == [
         {
@@ -186,7 +186,7 @@ def test_a_ticket_takes_the_customers_email(client: TestClient):
 
 def test_a_long_conversation_starts_a_new_assistant_session(client: TestClient, assistant: FakeAssistant):
     turns = 3
-    client.app.state.desk.bot_sessions.turns = turns  # type: ignore[attr-defined]
+    client.app.state.desk.assistant.sessions.turns = turns  # type: ignore[attr-defined]
     assistant.buttons = False  # replies that wait for nothing, so the desk may rotate at once
     with client.websocket_connect("/ws/widget") as ws:
         welcome = hello(ws)

@@ -21,7 +21,7 @@ from tests.desk.conftest import (
     sign_in,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SERVICE = {"Authorization": "Bearer dev-desk-service-token"}
 
 
@@ -281,3 +281,10 @@ def test_a_conversation_resolved_with_an_article_becomes_a_candidate_example(
             "Bearer desk-kb-token",
         )
     ]
+
+
+def test_readiness_says_whether_the_assistant_is_up_and_the_desk_open(client: TestClient):
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready"
+    assert ready["open_now"] is True
+    assert ready["agents_online"] == 0

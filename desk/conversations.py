@@ -1,0 +1,161 @@
+"""The customer's side of a conversation: opening it from the widget, each message stored first
+(with its event) and then routed (to the assistant in `bot` mode, to the agents otherwise), a
+request for a person, contact details for a ticket, typing and read receipts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from desk import events as ev
+from desk.assistant import Assistant, last_answer
+from desk.config import Settings
+from desk.errors import ConversationNotFound, InvalidInput
+from desk.frames import MessageView
+from desk.notifications import Notifier
+from desk.queue import CUSTOMER_ROLES
+from desk.security import ConversationSigner, new_conversation_id
+from desk.state import WITH_PEOPLE, Mode, Step
+from desk.store import Conversation, Message, Store
+from desk.tasks import Tasks
+
+PERSON_PAYLOAD = "/request_human"
+FEEDBACK_PAYLOADS = {"/affirm": True, "/not_helpful": False}
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+class MessageTooLong(InvalidInput):
+    code = "message_too_long"
+
+
+def checked_text(text: str, limit: int) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput("the message is empty")
+    if len(text) > limit:
+        raise MessageTooLong(f"messages are limited to {limit} characters")
+    return text
+
+
+class Conversations:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        notify: Notifier,
+        assistant: Assistant,
+        tasks: Tasks,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.notify = notify
+        self.assistant = assistant
+        self.tasks = tasks
+        self.signer = ConversationSigner(settings.secret_key.get_secret_value())
+
+    def get(self, conversation_id: str) -> Conversation:
+        conversation = self.store.conversation(conversation_id)
+        if conversation is None:
+            raise ConversationNotFound(f"no conversation {conversation_id!r}")
+        return conversation
+
+    def open(self, token: str | None, metadata: dict[str, Any]) -> tuple[Conversation, str] | None:
+        """The conversation a widget token names (None if the token is forged), or a new one."""
+        if token:
+            conversation_id = self.signer.verify(token)
+            conversation = self.store.conversation(conversation_id) if conversation_id else None
+            if conversation is None:
+                return None
+            if metadata and metadata != conversation.metadata:
+                self.store.update_conversation(conversation.id, metadata=metadata)
+            return conversation, token
+        conversation_id = new_conversation_id()
+        conversation, _ = self.store.create_conversation(
+            conversation_id,
+            metadata,
+            started=ev.NewEvent(conversation_id, ev.CUSTOMER, ev.ConversationStarted(channel="widget")),
+        )
+        return conversation, self.signer.sign(conversation.id)
+
+    def history(self, conversation_id: str, after: int) -> list[MessageView]:
+        return [
+            MessageView.of(m) for m in self.store.messages(conversation_id, after=after, roles=CUSTOMER_ROLES)
+        ]
+
+    async def customer_message(
+        self, conversation_id: str, text: str, *, client_id: str, payload: str | None = None
+    ) -> Message:
+        """Store first (with its events), then route; a resolved conversation reopens to the
+        assistant."""
+        text = checked_text(text, self.settings.max_message_chars)
+        conversation = self.get(conversation_id)
+        answered = last_answer(self.store, conversation_id) if payload in FEEDBACK_PAYLOADS else None
+
+        def record(message: Message) -> list[ev.NewEvent]:
+            said = ev.CustomerMessage(
+                message_id=message.id, chars=len(message.text), button=payload is not None
+            )
+            found = [ev.NewEvent(conversation_id, ev.CUSTOMER, said)]
+            if answered is not None and payload is not None:
+                feedback = ev.Feedback(article_id=answered, helpful=FEEDBACK_PAYLOADS[payload])
+                found.append(ev.NewEvent(conversation_id, ev.CUSTOMER, feedback))
+            return found
+
+        message, created = self.store.add_message(
+            conversation.id, "customer", text, payload=payload, client_id=client_id, record=record
+        )
+        if not created:
+            return message  # a retry of a message already stored and routed
+        if conversation.mode == Mode.RESOLVED:
+            self.store.transition(
+                conversation.id,
+                Step.REOPEN,
+                expected=Mode.RESOLVED,
+                events=[ev.NewEvent(conversation.id, ev.CUSTOMER, ev.Reopened())],
+            )
+            conversation = self.get(conversation.id)
+            self.notify.state(conversation.id)
+        self.notify.message(conversation, message)
+        if conversation.mode == Mode.BOT:
+            self.tasks.spawn(self.assistant.turn(conversation.id, payload or text, payload == PERSON_PAYLOAD))
+        elif (
+            conversation.mode == Mode.TICKET
+            and not conversation.customer_email
+            and (found := EMAIL.search(text))
+        ):
+            self.set_contact(conversation.id, found.group(0), None)
+        return message
+
+    async def request_person(self, conversation_id: str, client_id: str) -> Message | None:
+        """ "Talk to a person": through the assistant, so the handoff carries its context."""
+        conversation = self.get(conversation_id)
+        if conversation.mode in WITH_PEOPLE:
+            self.notify.state(conversation.id)
+            return None
+        return await self.customer_message(
+            conversation_id, "Talk to a person", client_id=client_id, payload=PERSON_PAYLOAD
+        )
+
+    def set_contact(self, conversation_id: str, email: str, name: str | None) -> None:
+        email = email.strip()
+        if not EMAIL.fullmatch(email):
+            raise InvalidInput("that doesn't look like an email address")
+        self.get(conversation_id)
+        fields: dict[str, Any] = {"customer_email": email}
+        if name and name.strip():
+            fields["customer_name"] = name.strip()[:200]
+        self.store.update_conversation(
+            conversation_id, events=[ev.NewEvent(conversation_id, ev.CUSTOMER, ev.ContactGiven())], **fields
+        )
+        message, _ = self.store.add_message(conversation_id, "system", f"Thanks, we'll reply to {email}.")
+        self.notify.message(self.get(conversation_id), message)
+        self.notify.state(conversation_id)
+        self.notify.queue_changed()
+
+    def typing(self, conversation_id: str, on: bool) -> None:
+        if self.get(conversation_id).mode in WITH_PEOPLE:
+            self.notify.customer_typing(conversation_id, on)
+
+    def seen(self, conversation_id: str, message_id: int) -> None:
+        self.store.update_conversation(conversation_id, customer_seen_id=message_id)

@@ -1,0 +1,59 @@
+"""Conversations the customer left: no customer message for `DESK_ABANDON_AFTER_MINUTES` after
+the last reply (the assistant's or an agent's), or a queued customer whose widget closed that
+long ago. Each gets one `abandoned` event per silence; a later customer message starts a new
+one. The conversation's state is left as it is (an agent may still close it)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from desk import events as ev
+from desk.hub import Hub
+from desk.state import Mode
+from desk.store import Clock, Store, iso, parse_time
+
+log = logging.getLogger(__name__)
+
+REPLY_ROLES = ("bot", "agent")
+
+
+class AbandonedSweep:
+    def __init__(self, *, store: Store, hub: Hub, after_seconds: float, clock: Clock) -> None:
+        self.store = store
+        self.hub = hub
+        self.after = timedelta(seconds=after_seconds)
+        self.clock = clock
+
+    def sweep(self) -> int:
+        """Log the conversations left since the last sweep; how many."""
+        moment = self.clock()
+        found = []
+        for idle in self.store.idle_conversations(iso(moment - self.after)):
+            if idle.mode == Mode.QUEUED and self.hub.customer_connected(idle.id):
+                continue  # waiting with the widget open is waiting, not leaving
+            replied_last = idle.last_reply_at is not None and (
+                idle.last_customer_at is None or idle.last_reply_at >= idle.last_customer_at
+            )
+            if idle.mode != Mode.QUEUED and not replied_last:
+                continue
+            if idle.last_abandoned_at is not None and (
+                idle.last_customer_at is None or idle.last_abandoned_at >= idle.last_customer_at
+            ):
+                continue  # already logged for this silence
+            since = idle.last_reply_at or idle.last_customer_at or idle.updated_at
+            seconds = int((moment - parse_time(since)).total_seconds())
+            payload = ev.Abandoned(idle_seconds=max(0, seconds), mode=idle.mode)
+            found.append(ev.NewEvent(idle.id, ev.SYSTEM, payload))
+        if found:
+            self.store.append_events(found)
+        return len(found)
+
+    async def run_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("the abandoned-conversation sweep failed; it runs again later")
