@@ -104,7 +104,7 @@ class AgentWork:
         return MessageView.of(message).frame()
 
     def note(self, conversation_id: str, agent: StaffMember, text: str) -> dict[str, Any]:
-        self.conversations.get(conversation_id)
+        self._held_by(conversation_id, agent)
         return MessageView.of(self._agent_text(conversation_id, "note", agent, text, None)).frame()
 
     async def insert_article(
@@ -174,8 +174,12 @@ class AgentWork:
         return self.queue.summary_of(self._handoff(handoff.id))
 
     def typing(self, conversation_id: str, agent: StaffMember, on: bool) -> None:
+        """Shown to the customer only when this agent holds the conversation."""
         conversation = self.store.conversation(conversation_id)
-        if conversation is not None and conversation.mode == Mode.AGENT:
+        if conversation is None or conversation.mode != Mode.AGENT or conversation.handoff_id is None:
+            return
+        handoff = self.store.handoff(conversation.handoff_id)
+        if handoff is not None and handoff.agent_id == agent.id:
             self.notify.agent_typing(conversation_id, agent.name, on)
 
     # ---- helpers -----------------------------------------------------------------------

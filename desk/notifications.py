@@ -18,7 +18,11 @@ from desk.frames import (
 )
 from desk.hub import Hub
 from desk.queue import CUSTOMER_ROLES, Queue
+from desk.state import WITH_PEOPLE
 from desk.store import Conversation, Message, Store
+
+
+STAFF_ROLES = ("agent", "note")
 
 
 class Notifier:
@@ -28,12 +32,13 @@ class Notifier:
         self.store = store
 
     def message(self, conversation: Conversation, message: Message) -> None:
-        """Customer-visible messages to the widgets; everything in a handed-over conversation
-        to the agents."""
+        """Customer-visible messages to the widgets; to the agents, everything while the
+        conversation is with people, and staff messages always (once it is back with the
+        assistant, the customer and the assistant are not streamed to every console)."""
         view = MessageView.of(message)
         if message.role in CUSTOMER_ROLES:
             self.hub.to_conversation(conversation.id, WidgetMessage(message=view).frame())
-        if conversation.handoff_id is not None:
+        if conversation.mode in WITH_PEOPLE or message.role in STAFF_ROLES:
             self.hub.to_agents(ConsoleMessage(conversation_id=conversation.id, message=view).frame())
 
     def state(self, conversation_id: str) -> None:

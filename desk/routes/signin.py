@@ -60,7 +60,7 @@ async def login(request: Request, desk: DeskDep, sessions: SessionsDep) -> Respo
 
 
 @router.post("/console/logout")
-def logout(request: Request, sessions: SessionsDep) -> Response:
+async def logout(request: Request, sessions: SessionsDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         sessions.sign_out(token)

@@ -186,6 +186,13 @@ def test_a_second_agent_cannot_take_a_claimed_conversation(client: TestClient):
         assert taken.status_code == 409
         reply = client.post(f"/api/console/conversations/{cid}/messages", json={"text": "hi"}, headers=ben)
         assert reply.status_code == 409
+        note = client.post(f"/api/console/conversations/{cid}/notes", json={"text": "mine now"}, headers=ben)
+        assert note.status_code == 409
+        with client.websocket_connect("/ws/console", headers=ben) as bens_console:
+            bens_console.send_json({"type": "typing", "conversation_id": cid, "on": True})
+            console.send_json({"type": "typing", "conversation_id": cid, "on": True})
+            typing = receive_until(widget, lambda f: f["type"] == "typing" and f["role"] == "agent")
+        assert typing["name"] == AGENT[1]  # Ben's typing never reached the customer
         widget.__exit__(None, None, None)
 
 
@@ -203,6 +210,17 @@ def test_hand_back_resumes_the_assistant(client: TestClient, assistant: FakeAssi
         widget.send_json({"type": "message", "client_id": "after", "text": "card question"})
         answer = receive_until(widget, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
         assert answer["message"]["text"] == "Answer to: card question"
+        # Back with the assistant: the consoles no longer receive its conversation.
+        client.post(
+            "/api/handoffs", json=handoff_request("c_marker", handoff_id="ho_marker_0001"), headers=SERVICE
+        )
+        seen = []
+        receive_until(console, lambda f: seen.append(f) or f["type"] == "handoff_new")
+        streamed = [
+            f["message"]["text"] for f in seen if f["type"] == "message" and f["conversation_id"] == cid
+        ]
+        assert "card question" not in streamed
+        assert "Answer to: card question" not in streamed
         widget.__exit__(None, None, None)
     paths = [path for path, _ in assistant.calls]
     assert paths.index(f"/conversations/{cid}/tracker/events") < paths.index(
