@@ -29,6 +29,9 @@ _FOLLOW_UP = re.compile(
 )
 
 
+ARTICLE_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")  # what knowledge/ names articles
+
+
 def compose_query(text: str, previous: Optional[str], max_words: int) -> str:
     """A short follow-up ("and with Apple Pay?") is searched together with the question before it."""
     if previous and len(text.split()) <= max_words and _FOLLOW_UP.match(text.strip()):
@@ -175,7 +178,7 @@ class ActionShowArticle(ServiceAction):
         article_id = next(tracker.get_latest_entity_values("article_id"), None) or tracker.get_slot(
             "article_id"
         )
-        if not article_id:
+        if not isinstance(article_id, str) or not ARTICLE_SLUG.fullmatch(article_id):
             dispatcher.utter_message(text=replies.SOMETHING_ELSE_TEXT)
             return []
         try:

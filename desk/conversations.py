@@ -90,6 +90,12 @@ class Conversations:
         assistant."""
         text = checked_text(text, self.settings.max_message_chars)
         conversation = self.get(conversation_id)
+        if (
+            payload is not None
+            and payload != PERSON_PAYLOAD
+            and payload not in self._offered(conversation_id)
+        ):
+            payload = None  # a button the assistant did not offer counts as its typed title
         answered = last_answer(self.store, conversation_id) if payload in FEEDBACK_PAYLOADS else None
 
         def record(message: Message) -> list[ev.NewEvent]:
@@ -118,7 +124,8 @@ class Conversations:
             self.notify.state(conversation.id)
         self.notify.message(conversation, message)
         if conversation.mode == Mode.BOT:
-            self.tasks.spawn(self.assistant.turn(conversation.id, payload or text, payload == PERSON_PAYLOAD))
+            said = self.to_assistant(text, payload)
+            self.tasks.spawn(self.assistant.turn(conversation.id, said, said == PERSON_PAYLOAD))
         elif (
             conversation.mode == Mode.TICKET
             and not conversation.customer_email
@@ -126,6 +133,19 @@ class Conversations:
         ):
             self.set_contact(conversation.id, found.group(0), None)
         return message
+
+    @staticmethod
+    def to_assistant(text: str, payload: str | None) -> str:
+        """What Rasa receives: an offered button's payload (checked on arrival), and typed text
+        never as an intent (Rasa reads a leading "/" as one, with entities that set slots)."""
+        if payload is not None:
+            return payload
+        return text.lstrip("/").strip() or "?"
+
+    def _offered(self, conversation_id: str) -> set[str]:
+        """The payloads of the buttons on the assistant's last message."""
+        last = self.store.last_message(conversation_id, roles=("bot",))
+        return {button["payload"] for button in last.buttons} if last else set()
 
     async def request_person(self, conversation_id: str, client_id: str) -> Message | None:
         """ "Talk to a person": through the assistant, so the handoff carries its context."""

@@ -21,7 +21,6 @@ from desk.queue import CUSTOMER_ROLES, Queue
 from desk.state import WITH_PEOPLE
 from desk.store import Conversation, Message, Store
 
-
 STAFF_ROLES = ("agent", "note")
 
 

@@ -85,6 +85,7 @@ class FakeBackends:
     desk_status: int = 201
     handoffs: List[Dict[str, Any]] = field(default_factory=list)
     handoff_headers: List[Dict[str, str]] = field(default_factory=list)
+    article_requests: List[str] = field(default_factory=list)
 
     def kb_handler(self, request: httpx.Request) -> httpx.Response:
         if self.kb_down:
@@ -100,6 +101,7 @@ class FakeBackends:
             self.example_headers.append(dict(request.headers))
             return httpx.Response(200, json={"added": 1, "skipped": 0, "status": "candidate", "problems": []})
         article_id = request.url.path.rsplit("/", 1)[-1]
+        self.article_requests.append(article_id)
         if article_id in ARTICLES:
             return httpx.Response(200, json=ARTICLES[article_id])
         return httpx.Response(404, json={"error": {"code": "article_not_found", "message": "no"}})

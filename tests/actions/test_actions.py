@@ -517,6 +517,15 @@ def test_choosing_a_suggested_article_presents_it(backends: FakeBackends, svc) -
         [user("/choose_article", "choose_article", entities=[{"entity": "article_id", "value": "nope"}])],
     )
     assert missing.decisions == [{"kind": "none", "error": "article_not_found"}]
+    assert result.decisions[0]["verdict"] == "chosen"  # picked by the customer, not the search
+
+
+@pytest.mark.parametrize("article_id", ["../../admin", "Card-Arrival", "a b", "x" * 101, ""])
+def test_only_article_slugs_are_looked_up(backends: FakeBackends, svc, article_id: str) -> None:
+    entity = [{"entity": "article_id", "value": article_id}]
+    result = run(ActionShowArticle(svc), [user("/choose_article", "choose_article", entities=entity)])
+    assert result.texts == [replies.SOMETHING_ELSE_TEXT]
+    assert backends.article_requests == []
 
 
 def test_handed_back_says_so() -> None:

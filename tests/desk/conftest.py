@@ -17,6 +17,10 @@ from fastapi.testclient import TestClient
 from desk.app import create_app
 from desk.config import Settings
 
+FEEDBACK_BUTTONS = [  # what the action server offers after an answer
+    {"title": "Yes, thanks", "payload": "/affirm"},
+    {"title": "No", "payload": "/not_helpful"},
+]
 AGENT = ("ana@kestrel.example", "Ana Torres", "correct-horse-1")
 OTHER_AGENT = ("ben@kestrel.example", "Ben Okafor", "battery-staple-2")
 CONSOLE = {"X-Requested-With": "kestrel-console"}
@@ -59,7 +63,7 @@ class FakeAssistant:
             {
                 "recipient_id": sender,
                 "text": f"Answer to: {message}",
-                **({"buttons": [{"title": "Yes, thanks", "payload": "/affirm"}]} if self.buttons else {}),
+                **({"buttons": FEEDBACK_BUTTONS} if self.buttons else {}),
             },
             {
                 "recipient_id": sender,
