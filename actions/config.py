@@ -14,6 +14,7 @@ PLACEHOLDER_TOKEN = "dev-desk-service-token"  # noqa: S105 - refused outside dev
 
 class ActionsSettings(BaseSettings):
     environment: str = "development"
+    host: str = "127.0.0.1"  # containers set 0.0.0.0
     port: int = 5055
     kb_url: str = "http://127.0.0.1:8100"
     # The knowledge service's KB_SERVICE_TOKEN: questions customers confirm as answered are

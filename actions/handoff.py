@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import replace
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType
@@ -106,20 +106,7 @@ async def hand_over(
         else None
     )
     payload = build_payload(tracker, decision.reason, decision.priority, shown_now=shown_now)
-    services.worker.ensure_running()
-    result: Optional[Dict[str, Any]]
-    try:
-        result = await services.desk.create_handoff(payload)
-        status = result.get("status", "queued")
-    except (ServiceUnavailable, RejectedRequest) as e:
-        log.warning(
-            "conversation %s: desk unreachable, handoff %s kept in the outbox: %s",
-            tracker.sender_id,
-            payload["handoff_id"],
-            e,
-        )
-        services.outbox.add(payload, str(e), rejected=isinstance(e, RejectedRequest))
-        result, status = None, "pending"
+    result, status = await deliver_handoff(services, payload)
     custom: Dict[str, Any] = {
         "kind": "handoff",
         "reason": decision.reason.value,
@@ -140,10 +127,37 @@ async def hand_over(
         decision.reason.value,
         status,
     )
-    dispatcher.utter_message(text=replies.handoff_text(result, decision.reason.value), json_message=custom)
+    text = (
+        replies.REFUSED_TEXT if status == "refused" else replies.handoff_text(result, decision.reason.value)
+    )
+    dispatcher.utter_message(text=text, json_message=custom)
     # Rasa records no action_listen after a pause; without one the rules would not recognise
     # the customer's next messages (nor the hand-back) once the conversation resumes.
     return [ConversationPaused(), ActionExecuted("action_listen")]
+
+
+async def deliver_handoff(
+    services: Services, payload: Dict[str, Any]
+) -> Tuple[Optional[Dict[str, Any]], str]:
+    """Write the handoff to the outbox, send it, mark it delivered: (the desk's answer, status).
+    `pending` when the desk cannot be reached (the worker retries); `refused` when the desk
+    turned it down (a token or contract problem: an operator must look, and the customer is
+    told the truth rather than that someone is coming)."""
+    handoff_id = payload["handoff_id"]
+    services.worker.ensure_running()
+    services.outbox.keep(payload, hold_seconds=2 * services.settings.http_timeout_seconds + 5)
+    try:
+        result = await services.desk.create_handoff(payload)
+    except ServiceUnavailable as e:
+        log.warning("handoff %s: desk unreachable, kept in the outbox for retry: %s", handoff_id, e)
+        services.outbox.failed(handoff_id, str(e))
+        return None, "pending"
+    except RejectedRequest as e:
+        log.error("handoff %s REFUSED by the desk (kept in the outbox for an operator): %s", handoff_id, e)
+        services.outbox.failed(handoff_id, str(e), permanent=True)
+        return None, "refused"
+    services.outbox.delivered(handoff_id)
+    return result, str(result.get("status", "queued"))
 
 
 async def present_sensitive(

@@ -1,5 +1,7 @@
-"""The handoff outbox: a request the desk has not accepted yet is kept on disk and retried with
-backoff until it is, so a handoff is never dropped, also across restarts of the action server."""
+"""The handoff outbox: every handoff is written here before it is sent (`keep`), marked
+delivered once the desk accepts it, and otherwise retried with backoff by a worker that runs
+from the action server's start-up on, so a handoff is never dropped: not when the desk is down,
+not when the action server is cancelled or restarts in the middle of sending one."""
 
 from __future__ import annotations
 
@@ -41,6 +43,16 @@ class Outbox:
         db = sqlite3.connect(self.path, timeout=10)
         db.execute("PRAGMA synchronous=FULL")
         return db
+
+    def keep(self, payload: Dict[str, Any], *, hold_seconds: float) -> None:
+        """Write a handoff down before sending it; the worker leaves it alone for `hold_seconds`
+        (the sender's own attempt), then retries it unless it was marked delivered."""
+        with self._lock, self._connect() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO outbox (handoff_id, payload, next_attempt, last_error)"
+                " VALUES (?, ?, ?, 'not delivered yet')",
+                (payload["handoff_id"], json.dumps(payload), time.time() + hold_seconds),
+            )
 
     def add(self, payload: Dict[str, Any], error: str, *, rejected: bool = False) -> None:
         """Keep a request: `pending` to retry, or `rejected` (the desk refused it: a bug to
@@ -87,10 +99,10 @@ class Outbox:
                 (attempts, time.time() + backoff, error, "rejected" if permanent else "pending", handoff_id),
             )
 
-    async def flush(self, deliver: Deliver) -> int:
-        """Try every due request once; returns how many the desk accepted."""
+    async def flush(self, deliver: Deliver, now: Optional[float] = None) -> int:
+        """Try every request due by `now` once; returns how many the desk accepted."""
         accepted = 0
-        for payload in self.pending():
+        for payload in self.pending(now):
             handoff_id = payload["handoff_id"]
             try:
                 await deliver(payload)
@@ -111,8 +123,8 @@ class Outbox:
 
 
 class OutboxWorker:
-    """Retries the outbox in the background of the action server's event loop; started by the
-    first action that needs it (nothing runs at import)."""
+    """Retries the outbox in the background of the action server's event loop; started when the
+    server starts (actions/__main__.py), and again by any handoff should it have stopped."""
 
     def __init__(self, outbox: Outbox, deliver: Deliver, interval: float) -> None:
         self.outbox = outbox

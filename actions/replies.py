@@ -97,6 +97,13 @@ DESK_DOWN_TEXT = (
 )
 
 
+REFUSED_TEXT = (
+    "I'm sorry, I couldn't pass your conversation to our team because of a problem on our side, "
+    "which has been reported. Please try again in a few minutes, or call us on the number on our "
+    "contact page so a person can help you straight away."
+)
+
+
 def handoff_text(result: Optional[Dict[str, Any]], reason: str) -> str:
     """What the customer is told once the desk has (or has not yet) taken the handoff."""
     opening = {

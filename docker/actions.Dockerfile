@@ -9,7 +9,7 @@ WORKDIR /app
 COPY actions /app/actions
 RUN mkdir -p /data && chown 1001 /data
 USER 1001
-ENV ACTIONS_PORT=5055 ACTIONS_OUTBOX_PATH=/data/outbox.sqlite3
+ENV ACTIONS_HOST=0.0.0.0 ACTIONS_PORT=5055 ACTIONS_OUTBOX_PATH=/data/outbox.sqlite3
 EXPOSE 5055
 ENTRYPOINT []
 CMD ["python", "-m", "actions"]

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
+from typing import Any, Dict
 
 import jsonschema
 import pytest
@@ -16,6 +18,7 @@ from actions.kb_answer import (
     ActionSomethingElse,
     compose_query,
 )
+from actions.outbox import OutboxWorker
 
 from tests.actions.helpers import ARTICLES, FakeBackends, bot, hit, run, services, user
 
@@ -398,19 +401,72 @@ def test_when_the_desk_is_down_the_customer_is_told_and_nothing_is_lost(backends
     handoff_id = result.decisions[0]["handoff_id"]
 
     backends.desk_down = False
-    delivered = asyncio.run(svc.outbox.flush(svc.desk.create_handoff))
+    assert asyncio.run(svc.outbox.flush(svc.desk.create_handoff)) == 0  # backing off
+    delivered = asyncio.run(svc.outbox.flush(svc.desk.create_handoff, now=time.time() + 3))
     assert delivered == 1
     assert svc.outbox.count() == 0
     assert [h["handoff_id"] for h in backends.handoffs] == [handoff_id]  # the same id: idempotent on the desk
 
 
-def test_a_rejected_handoff_is_kept_for_inspection_not_retried(backends: FakeBackends, svc) -> None:
-    backends.desk_status = 422
-    run(ActionHandoff(svc), [user("human please", "request_human")])
+@pytest.mark.parametrize("status", [401, 413, 422])
+def test_a_refused_handoff_is_the_truth_to_the_customer_and_an_alert_to_the_operator(
+    backends: FakeBackends, svc, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    backends.desk_status = status
+    result = run(ActionHandoff(svc), [user("human please", "request_human")])
+    assert result.texts == [replies.REFUSED_TEXT]
+    assert result.decisions[0]["status"] == "refused"
+    assert any(r.levelname == "ERROR" and "REFUSED" in r.getMessage() for r in caplog.records)
     assert svc.outbox.count("pending") == 0
     assert svc.outbox.count("rejected") == 1
     backends.desk_status = 201
-    assert asyncio.run(svc.outbox.flush(svc.desk.create_handoff)) == 0  # not retried blindly
+    later = time.time() + 3600
+    assert asyncio.run(svc.outbox.flush(svc.desk.create_handoff, now=later)) == 0  # not retried blindly
+
+
+def test_a_handoff_is_in_the_outbox_before_it_is_sent(backends: FakeBackends, svc) -> None:
+    """Cancelled while the desk is answering (a restart): the handoff is still on disk."""
+    from actions.handoff import deliver_handoff
+
+    async def never_answers(payload: Dict[str, Any]) -> Dict[str, Any]:
+        await asyncio.sleep(3600)
+        return {}
+
+    svc.desk.create_handoff = never_answers  # type: ignore[method-assign]
+    payload = {"handoff_id": "ho_cancelled_0001", "conversation_id": "c1"}
+
+    async def cancelled_mid_send() -> None:
+        sending = asyncio.create_task(deliver_handoff(svc, payload))
+        await asyncio.sleep(0.05)
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+
+    asyncio.run(cancelled_mid_send())
+    assert svc.outbox.count("pending") == 1
+    svc.desk = services(backends, svc.outbox.path.parent).desk
+    assert asyncio.run(svc.outbox.flush(svc.desk.create_handoff, now=time.time() + 60)) == 1
+    assert [h["handoff_id"] for h in backends.handoffs] == ["ho_cancelled_0001"]
+
+
+def test_the_server_start_drains_what_a_previous_run_left(
+    backends: FakeBackends, svc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import actions.__main__ as server
+
+    svc.outbox.add({"handoff_id": "ho_left_over_01", "conversation_id": "c9"}, "desk down")
+    svc.worker = OutboxWorker(svc.outbox, svc.desk.create_handoff, 0.05)
+    monkeypatch.setattr(server, "default_services", lambda: svc)
+
+    async def start_and_wait() -> None:
+        await server.start_outbox(None, asyncio.get_running_loop())
+        for _ in range(100):
+            if svc.outbox.count() == 0:
+                break
+            await asyncio.sleep(0.02)
+
+    asyncio.run(start_and_wait())
+    assert [h["handoff_id"] for h in backends.handoffs] == ["ho_left_over_01"]
 
 
 def test_abuse_gets_one_warning_then_a_person(backends: FakeBackends, svc) -> None:
