@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # Estimated wait per conversation ahead in the queue until there is history to learn from.
     default_handle_seconds: int = Field(180, ge=10)
 
+    # At start, customer messages this recent that the assistant never answered (a turn cut off
+    # by a stop) are sent to it again.
+    redrive_within_hours: float = Field(24.0, gt=0)
     # A conversation counts as abandoned after this long without a customer message following
     # the last reply (an `abandoned` event; desk/sweeps.py), checked every `sweep_seconds`.
     abandon_after_minutes: float = Field(30.0, gt=0)

@@ -13,21 +13,24 @@ and staff desk/sessions.py and desk/staff.py. Routes are thin layers over these 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from desk.agent_work import AgentWork
 from desk.assistant import Assistant
 from desk.clients import KBClient, RasaClient
 from desk.config import Settings
-from desk.conversations import Conversations
+from desk.conversations import PERSON_PAYLOAD, Conversations
 from desk.handoffs import Handoffs
 from desk.hub import Hub
 from desk.notifications import Notifier
 from desk.queue import Queue
-from desk.store import Store, now
+from desk.store import Store, iso, now
 from desk.sweeps import AbandonedSweep
 from desk.tasks import Tasks
+
+log = logging.getLogger(__name__)
 
 
 class Desk:
@@ -77,8 +80,23 @@ class Desk:
         )
 
     def start(self) -> None:
-        """Background sweeps; called from the app's lifespan, on the event loop."""
+        """Called from the app's lifespan, on the event loop: redrive the assistant turns a
+        restart interrupted, and start the background sweeps."""
+        self.redrive_pending_turns()
         self.tasks.spawn(self.sweeper.run_every(self.settings.sweep_seconds))
+
+    def redrive_pending_turns(self) -> int:
+        """A customer message stored and acknowledged whose assistant turn never finished (the
+        desk stopped meanwhile) is sent to the assistant again; its resend would be dropped as
+        a duplicate, so nothing else would ever answer it."""
+        since = iso(self.clock() - timedelta(hours=self.settings.redrive_within_hours))
+        pending = self.store.unanswered(since)
+        for message in pending:
+            said = self.conversations.to_assistant(message.text, message.payload)
+            self.tasks.spawn(self.assistant.turn(message.conversation_id, said, said == PERSON_PAYLOAD))
+        if pending:
+            log.info("redriving %d assistant turn(s) interrupted by the last stop", len(pending))
+        return len(pending)
 
     async def aclose(self) -> None:
         await self.tasks.aclose()

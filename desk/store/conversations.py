@@ -42,6 +42,7 @@ class ConversationRecords(Protocol):
     ) -> list[Message]: ...
     def last_message(self, conversation_id: str, roles: Iterable[str]) -> Message | None: ...
     def idle_conversations(self, before: str) -> list[IdleConversation]: ...
+    def unanswered(self, since: str) -> list[Message]: ...
 
 
 class SqlConversations(SqlEvents):
@@ -149,6 +150,19 @@ class SqlConversations(SqlEvents):
             [conversation_id, *roles],
         )
         return _message(rows[0]) if rows else None
+
+    def unanswered(self, since: str) -> list[Message]:
+        """The last message of each conversation with the assistant whose last word is the
+        customer's (written since `since`): a turn that never ran or was interrupted."""
+        rows = self._rows(
+            "SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE c.mode = 'bot' AND m.role = 'customer' AND m.at >= ?"
+            " AND m.id = (SELECT MAX(id) FROM messages l WHERE l.conversation_id = m.conversation_id"
+            "  AND l.role IN ('customer', 'bot', 'agent', 'system'))"
+            " ORDER BY m.id",
+            (since,),
+        )
+        return [_message(row) for row in rows]
 
     def idle_conversations(self, before: str) -> list[IdleConversation]:
         """Conversations with the assistant, in the queue or with an agent, untouched since

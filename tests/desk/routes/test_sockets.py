@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -221,3 +223,36 @@ def test_typed_text_and_buttons_not_offered_never_reach_the_assistant_as_intents
         ws.send_json({"type": "message", "client_id": "t3", "text": "Pick this", "payload": forged})
         receive_until(ws, is_message("bot"))
     assert sent_to_rasa() == ['complain{"customer_email": "x@y.z"}', "/affirm", "Pick this"]
+
+
+def test_a_turn_cut_off_by_a_stop_is_answered_after_the_restart(settings, assistant: FakeAssistant):
+    """Stored and acknowledged, then the desk stopped before the assistant answered: the
+    widget's resend is a duplicate, so only the restart can answer it."""
+    import httpx
+
+    from desk.app import create_app
+    from desk.store import Store
+    from tests.desk.conftest import kb_handler
+
+    before = Store(settings.database_path)
+    before.create_conversation("c_cut_off", {})
+    before.add_message("c_cut_off", "customer", "/where is my card", client_id="k1")
+    before.create_conversation("c_answered", {})
+    before.add_message("c_answered", "customer", "hello", client_id="k2")
+    before.add_message("c_answered", "bot", "Hi!")
+    before.close()
+    app = create_app(
+        settings,
+        rasa_transport=httpx.MockTransport(assistant.handle),
+        kb_transport=httpx.MockTransport(kb_handler),
+    )
+    assistant.app = app
+    with TestClient(app):
+        for _ in range(100):
+            replies = app.state.desk.store.messages("c_cut_off", roles=("bot",))
+            if replies:
+                break
+            time.sleep(0.02)
+    assert [r.text for r in replies] == ["Answer to: where is my card"]
+    sent = [body["sender"] for path, body in assistant.calls if path == "/webhooks/rest/webhook"]
+    assert sent == ["c_cut_off"]
