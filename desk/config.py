@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     abandon_after_minutes: float = Field(30.0, gt=0)
     sweep_seconds: float = Field(60.0, gt=0)
 
+    # Messages a widget is sent at once: the latest on connecting, then a page per scroll up.
+    history_page: int = Field(50, ge=5, le=200)
+
     max_message_chars: int = Field(2000, ge=10)
     max_frame_bytes: int = Field(16_000, ge=1024)
     max_body_bytes: int = Field(512_000, ge=1024)

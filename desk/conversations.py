@@ -78,10 +78,27 @@ class Conversations:
         )
         return conversation, self.signer.sign(conversation.id)
 
-    def history(self, conversation_id: str, after: int) -> list[MessageView]:
-        return [
-            MessageView.of(m) for m in self.store.messages(conversation_id, after=after, roles=CUSTOMER_ROLES)
-        ]
+    def history(self, conversation_id: str, after: int) -> tuple[list[MessageView], bool, bool]:
+        """What a widget that has every message up to `after` is sent on connecting: (messages,
+        has_older, reset). At most a page, the latest; when more than a page happened since
+        `after`, the widget starts again from the latest page (`reset`)."""
+        page, more = self.store.latest_messages(
+            conversation_id, roles=CUSTOMER_ROLES, after=after, limit=self.settings.history_page
+        )
+        views = [MessageView.of(m) for m in page]
+        if after and more:  # a gap the widget could not fill by scrolling: start afresh
+            earlier, _ = self.store.latest_messages(
+                conversation_id, roles=CUSTOMER_ROLES, before=page[0].id, limit=1
+            )
+            return views, bool(earlier), True
+        return views, more, False
+
+    def older(self, conversation_id: str, before: int) -> tuple[list[MessageView], bool]:
+        """The page of messages before `before`, and whether there are more before them."""
+        page, more = self.store.latest_messages(
+            conversation_id, roles=CUSTOMER_ROLES, before=before, limit=self.settings.history_page
+        )
+        return [MessageView.of(m) for m in page], more
 
     async def customer_message(
         self, conversation_id: str, text: str, *, client_id: str, payload: str | None = None

@@ -74,10 +74,22 @@ class ConversationState(_Model):
 
 
 class Welcome(_Model):
+    """Followed by the latest messages after the widget's `after` (a page at most). `has_older`:
+    earlier ones exist (ask with `older`); `reset`: more happened since `after` than a page, so
+    the widget starts again from the latest."""
+
     type: Literal["welcome"] = "welcome"
     conversation_id: str
     token: str
     state: ConversationState
+    has_older: bool = False
+    reset: bool = False
+
+
+class OlderMessages(_Model):
+    type: Literal["older"] = "older"
+    messages: list[MessageView]
+    has_older: bool
 
 
 class WidgetMessage(_Model):
@@ -142,7 +154,7 @@ class Pong(_Model):
     type: Literal["pong"] = "pong"
 
 
-DESK_TO_WIDGET = Welcome | WidgetMessage | StateChanged | Typing | Ack | Error | Pong
+DESK_TO_WIDGET = Welcome | WidgetMessage | OlderMessages | StateChanged | Typing | Ack | Error | Pong
 DESK_TO_CONSOLE = QueueChanged | HandoffArrived | ConsoleMessage | CustomerTyping | Error | Pong
 
 

@@ -161,8 +161,15 @@ class PingFrame(BaseModel):
     type: Literal["ping"]
 
 
+class OlderFrame(BaseModel):
+    """Earlier messages than `before` (the oldest the widget shows), a page at a time."""
+
+    type: Literal["older"]
+    before: int = Field(ge=1)
+
+
 WidgetFrame = Annotated[
-    MessageFrame | HandoffRequestFrame | ContactFrame | AckFrame | TypingFrame | PingFrame,
+    MessageFrame | HandoffRequestFrame | ContactFrame | AckFrame | TypingFrame | PingFrame | OlderFrame,
     Field(discriminator="type"),
 ]
 

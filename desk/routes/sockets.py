@@ -15,7 +15,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 
 from desk.errors import DeskError
-from desk.frames import Ack, Error, Pong, Welcome, WidgetMessage
+from desk.frames import Ack, Error, OlderMessages, Pong, Welcome, WidgetMessage
 from desk.hub import Connection
 from desk.roles import Role
 from desk.routes.deps import SESSION_COOKIE, desk_of, sessions_of
@@ -27,6 +27,7 @@ from desk.schemas import (
     HandoffRequestFrame,
     HelloFrame,
     MessageFrame,
+    OlderFrame,
     TypingFrame,
     WidgetFrame,
 )
@@ -93,11 +94,14 @@ async def widget_socket(websocket: WebSocket) -> None:
     conversation, token = opened
     connection = Connection(websocket)
     connection.start()
-    connection.send(
-        Welcome(conversation_id=conversation.id, token=token, state=desk.queue.state_of(conversation)).frame()
+    history, has_older, reset = desk.conversations.history(conversation.id, hello.after)
+    state = desk.queue.state_of(conversation)
+    welcome = Welcome(
+        conversation_id=conversation.id, token=token, state=state, has_older=has_older, reset=reset
     )
+    connection.send(welcome.frame())
     desk.hub.join_conversation(conversation.id, connection)
-    for message in desk.conversations.history(conversation.id, hello.after):
+    for message in history:
         connection.send(WidgetMessage(message=message).frame())
     limiter = RateLimiter(settings.messages_per_minute)
     try:
@@ -129,21 +133,16 @@ async def _handle_widget_frame(
         connection.send(_error("invalid_frame", _first_problem(e), client_id))
         return
     try:
-        if isinstance(frame, MessageFrame | HandoffRequestFrame):
-            if not limiter.allow():
-                connection.send(_error("rate_limited", "too many messages; wait a moment", frame.client_id))
-                return
-            stored: Message | None
-            if isinstance(frame, MessageFrame):
-                stored = await desk.conversations.customer_message(
-                    conversation_id, frame.text, client_id=frame.client_id, payload=frame.payload
-                )
-            else:
-                stored = await desk.conversations.request_person(conversation_id, frame.client_id)
-            if stored is not None:
-                connection.send(Ack(client_id=frame.client_id, id=stored.id).frame())
+        if isinstance(frame, MessageFrame | HandoffRequestFrame | OlderFrame) and not limiter.allow():
+            client_id = getattr(frame, "client_id", None)
+            connection.send(_error("rate_limited", "too many messages; wait a moment", client_id))
+        elif isinstance(frame, MessageFrame | HandoffRequestFrame):
+            await _customer_says(desk, conversation_id, connection, frame)
         elif isinstance(frame, ContactFrame):
             desk.conversations.set_contact(conversation_id, frame.email, frame.name)
+        elif isinstance(frame, OlderFrame):
+            messages, has_older = desk.conversations.older(conversation_id, frame.before)
+            connection.send(OlderMessages(messages=messages, has_older=has_older).frame())
         elif isinstance(frame, AckFrame):
             desk.conversations.seen(conversation_id, frame.id)
         elif isinstance(frame, TypingFrame):
@@ -153,6 +152,20 @@ async def _handle_widget_frame(
     except DeskError as e:
         code = "invalid_email" if isinstance(frame, ContactFrame) else e.code
         connection.send(_error(code, e.message, getattr(frame, "client_id", None)))
+
+
+async def _customer_says(
+    desk: Desk, conversation_id: str, connection: Connection, frame: MessageFrame | HandoffRequestFrame
+) -> None:
+    stored: Message | None
+    if isinstance(frame, MessageFrame):
+        stored = await desk.conversations.customer_message(
+            conversation_id, frame.text, client_id=frame.client_id, payload=frame.payload
+        )
+    else:
+        stored = await desk.conversations.request_person(conversation_id, frame.client_id)
+    if stored is not None:
+        connection.send(Ack(client_id=frame.client_id, id=stored.id).frame())
 
 
 @router.websocket("/ws/console")

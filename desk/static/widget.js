@@ -95,6 +95,8 @@
 .kw-root .kw-dots i:nth-child(2){animation-delay:.15s}
 .kw-root .kw-dots i:nth-child(3){animation-delay:.3s}
 .kw-root .kw-composer{padding:8px 12px 12px;border-top:1px solid #e1e6eb;background:#fff}
+.kw-root .kw-earlier{align-self:center;margin:6px auto 0;padding:4px 8px;border:0;background:none;color:#0f766e;font-size:13px;font-weight:600;text-decoration:underline;cursor:pointer}
+.kw-root .kw-earlier[hidden]{display:none}
 .kw-root .kw-human{margin-bottom:6px;padding:4px 2px;border:0;background:none;color:#0f766e;font-size:13px;font-weight:600;text-decoration:underline;cursor:pointer}
 .kw-root .kw-form{display:flex;align-items:flex-end;gap:8px}
 .kw-root .kw-input{flex:1;min-height:42px;max-height:140px;padding:10px 12px;border:1px solid #8a96a3;border-radius:12px;background:#fff;line-height:1.4;resize:none}
@@ -204,6 +206,9 @@
     statusText, statusNote, emailForm);
 
   const connection = h("div", { class: "kw-connection", "data-testid": "kw-connection", role: "status" });
+  const earlier = h("button", {
+    type: "button", class: "kw-earlier", "data-testid": "kw-earlier", hidden: true,
+  }, "Show earlier messages");
   const log = h("div", { class: "kw-log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
   const typingText = h("span");
   const typing = h("div", { class: "kw-typing", "data-testid": "kw-typing", hidden: true },
@@ -223,7 +228,7 @@
     class: "kw-panel", id: "kw-panel", "data-testid": "kw-panel", role: "dialog", "aria-label": TITLE, hidden: true,
   },
     h("div", { class: "kw-header" }, h("div", { class: "kw-title" }, TITLE), closeBtn),
-    status, connection, log, typing, notice,
+    status, connection, earlier, log, typing, notice,
     h("div", { class: "kw-composer" }, human, form));
 
   root.append(launcher, unreadText, panel);
@@ -252,6 +257,8 @@
   let typingIdleTimer = 0;
   let quickTarget = null;   // message element showing the quick-reply row
   let stick = true;         // the log is scrolled to its end: keep it there as content arrives
+  let hasOlder = false;     // the desk holds messages earlier than the oldest shown
+  let loadingOlder = false; // an `older` request is on its way
   const seen = new Set();   // rendered message ids
   const outbox = new Map(); // client_id → message / handoff_request frame, until acknowledged
   const byClientId = new Map(); // client_id → rendered customer message element
@@ -318,6 +325,7 @@
     switch (frame?.type) {
       case "welcome": return onWelcome(frame);
       case "message": return onMessage(frame.message);
+      case "older": return onOlder(frame);
       case "ack": return confirm(frame.client_id, frame.id);
       case "state": return applyState(frame.state);
       case "typing": return onTyping(frame);
@@ -328,6 +336,10 @@
 
   function onWelcome(frame) {
     if (conversationId && frame.conversation_id !== conversationId) resetConversation();
+    if (frame.reset) clearMessages(); // more happened while away than a page: start from the latest
+    if (frame.reset || lastId === 0) hasOlder = Boolean(frame.has_older);
+    loadingOlder = false;
+    updateEarlier();
     conversationId = frame.conversation_id;
     store.set(TOKEN_KEY, frame.token);
     readId = loadReadId();
@@ -343,24 +355,55 @@
   /** Forgets the conversation shown (new token or new conversation); typed messages stay queued. */
   function resetConversation() {
     conversationId = null;
-    lastId = 0;
     readId = 0;
     unread = 0;
     contactSent = false;
-    seen.clear();
-    for (const el of [...log.children]) {
-      if (el.dataset.pending === "true") continue;
-      byClientId.delete(el.dataset.clientId);
-      el.remove();
-    }
+    clearMessages();
+    hasOlder = false;
     hideTyping();
     updateBadge();
     refreshQuickReplies();
     applyState({ mode: "bot" });
   }
 
+  /** Removes the messages shown (not the ones still being sent). */
+  function clearMessages() {
+    lastId = 0;
+    seen.clear();
+    for (const el of [...log.children]) {
+      if (el.dataset.pending === "true") continue;
+      byClientId.delete(el.dataset.clientId);
+      el.remove();
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Messages
+
+  /** Asks for the page before the oldest message shown (the customer scrolled to the top). */
+  function requestOlder() {
+    if (!hasOlder || loadingOlder || !ready || !seen.size) return;
+    if (transmit({ type: "older", before: Math.min(...seen) })) loadingOlder = true;
+  }
+
+  /** Earlier messages go above, and the customer keeps looking at what they were reading. */
+  function onOlder(frame) {
+    loadingOlder = false;
+    const fromBottom = log.scrollHeight - log.scrollTop;
+    for (const message of frame.messages || []) {
+      if (!message || typeof message.id !== "number" || seen.has(message.id)) continue;
+      place(renderMessage(message, false));
+      seen.add(message.id);
+    }
+    refreshQuickReplies();
+    log.scrollTop = log.scrollHeight - fromBottom;
+    hasOlder = Boolean(frame.has_older);
+    updateEarlier();
+  }
+
+  function updateEarlier() {
+    earlier.hidden = !hasOlder;
+  }
 
   function onMessage(message) {
     if (!message || typeof message.id !== "number" || seen.has(message.id)) return;
@@ -692,7 +735,9 @@
   human.addEventListener("click", requestHuman);
   log.addEventListener("scroll", () => {
     stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    if (log.scrollTop < 40) requestOlder();
   });
+  earlier.addEventListener("click", requestOlder);
   // The banner and the typing indicator shrink the log: keep its last message in view.
   if (window.ResizeObserver) new ResizeObserver(() => { if (stick) log.scrollTop = log.scrollHeight; }).observe(log);
   emailForm.addEventListener("submit", (event) => {

@@ -41,6 +41,15 @@ class ConversationRecords(Protocol):
         self, conversation_id: str, *, after: int = 0, roles: Iterable[str] | None = None
     ) -> list[Message]: ...
     def last_message(self, conversation_id: str, roles: Iterable[str]) -> Message | None: ...
+    def latest_messages(
+        self,
+        conversation_id: str,
+        *,
+        roles: Iterable[str],
+        after: int = 0,
+        before: int | None = None,
+        limit: int,
+    ) -> tuple[list[Message], bool]: ...
     def idle_conversations(self, before: str) -> list[IdleConversation]: ...
     def unanswered(self, since: str) -> list[Message]: ...
 
@@ -150,6 +159,26 @@ class SqlConversations(SqlEvents):
             [conversation_id, *roles],
         )
         return _message(rows[0]) if rows else None
+
+    def latest_messages(
+        self,
+        conversation_id: str,
+        *,
+        roles: Iterable[str],
+        after: int = 0,
+        before: int | None = None,
+        limit: int,
+    ) -> tuple[list[Message], bool]:
+        """The latest `limit` messages with ids between `after` and `before`, oldest first, and
+        whether more exist in that range before them."""
+        roles = list(roles)
+        rows = self._rows(
+            f"SELECT * FROM messages WHERE conversation_id = ? AND role IN ({marks(roles)})"  # noqa: S608
+            " AND id > ? AND id < ? ORDER BY id DESC LIMIT ?",
+            [conversation_id, *roles, after, before if before is not None else 2**62, limit + 1],
+        )
+        page = [_message(row) for row in rows[:limit]]
+        return page[::-1], len(rows) > limit
 
     def unanswered(self, since: str) -> list[Message]:
         """The last message of each conversation with the assistant whose last word is the

@@ -225,3 +225,36 @@ def test_an_admin_adds_and_disables_an_agent_in_real_browsers(
     )
     wait_for(newcomer, lambda d: d.current_url.endswith("/console/login"), timeout=30)
     shot(newcomer, "10-disabled-agent-signed-out")
+
+
+def test_a_long_conversation_opens_at_its_latest_page_and_scrolls_back(
+    desk_stack: Stack, drivers: tuple[WebDriver, WebDriver]
+) -> None:
+    from desk.store import Store
+
+    customer, _ = drivers
+    desk = desk_stack.desk
+    assert desk
+    customer.set_window_size(420, 860)
+    customer.get(f"{desk}/")
+    token = customer.execute_script("return localStorage.getItem('kestrel-widget:token')")
+    assert token, "the first test's conversation should still be this browser's"
+    store = Store(desk_stack.outbox.parent / "desk.sqlite3")  # the running desk's own database
+    for n in range(120):
+        store.add_message(token.rpartition(".")[0], "bot" if n % 2 else "customer", f"old line {n}")
+    store.close()
+
+    customer.refresh()
+    css(customer, '[data-testid="kw-launcher"]')[0].click()
+    wait_for(customer, lambda d: any("old line 119" in m.text for m in css(d, '[data-testid="kw-message"]')))
+    assert len(css(customer, '[data-testid="kw-message"]')) == 50
+    earlier = wait_for(
+        customer, lambda d: [b for b in css(d, '[data-testid="kw-earlier"]') if b.is_displayed()]
+    )[0]
+    shot(customer, "11-long-history-latest-page")
+    earlier.click()
+    wait_for(customer, lambda d: len(css(d, '[data-testid="kw-message"]')) == 100)
+    ids = [int(m.get_attribute("data-id")) for m in css(customer, '[data-testid="kw-message"]')]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    shot(customer, "12-long-history-earlier-page")

@@ -256,3 +256,33 @@ def test_a_turn_cut_off_by_a_stop_is_answered_after_the_restart(settings, assist
     assert [r.text for r in replies] == ["Answer to: where is my card"]
     sent = [body["sender"] for path, body in assistant.calls if path == "/webhooks/rest/webhook"]
     assert sent == ["c_cut_off"]
+
+
+def test_a_long_history_opens_with_its_latest_page_and_pages_back(client: TestClient):
+    with client.websocket_connect("/ws/widget") as ws:
+        token = hello(ws)["token"]
+    cid = token.rpartition(".")[0]
+    store = client.app.state.desk.store  # type: ignore[attr-defined]
+    ids = [store.add_message(cid, "bot" if n % 2 else "customer", f"line {n}")[0].id for n in range(600)]
+    with client.websocket_connect("/ws/widget") as ws:
+        welcome = hello(ws, token)
+        latest = [receive_until(ws, lambda f: f["type"] == "message")["message"]["id"] for _ in range(50)]
+        assert welcome["has_older"] is True
+        assert welcome["reset"] is False
+        assert latest == ids[-50:]
+        ws.send_json({"type": "older", "before": latest[0]})
+        older = receive_until(ws, lambda f: f["type"] == "older")
+        assert [m["id"] for m in older["messages"]] == ids[-100:-50]
+        assert older["has_older"] is True
+        ws.send_json({"type": "older", "before": ids[10]})
+        first = receive_until(ws, lambda f: f["type"] == "older")
+        assert [m["id"] for m in first["messages"]] == ids[:10]
+        assert first["has_older"] is False
+    with client.websocket_connect("/ws/widget") as ws:  # away for more than a page: start afresh
+        welcome = hello(ws, token, after=ids[100])
+        assert (welcome["reset"], welcome["has_older"]) == (True, True)
+        assert receive_until(ws, lambda f: f["type"] == "message")["message"]["id"] == ids[-50]
+    with client.websocket_connect("/ws/widget") as ws:  # away briefly: only what was missed
+        welcome = hello(ws, token, after=ids[-3])
+        assert (welcome["reset"], welcome["has_older"]) == (False, False)
+        assert receive_until(ws, lambda f: f["type"] == "message")["message"]["id"] == ids[-2]
