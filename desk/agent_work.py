@@ -16,6 +16,7 @@ from desk.errors import ArticleNotFound, Conflict, UpstreamUnavailable
 from desk.frames import MessageView
 from desk.learning import SOURCE as LEARNING_SOURCE
 from desk.learning import article_sent, resolved_example
+from desk.masking import mask_cards
 from desk.notifications import Notifier
 from desk.queue import Queue
 from desk.state import OPEN_STATUSES, HandoffStatus, Mode, Step
@@ -225,7 +226,7 @@ class AgentWork:
         text: str,
         links: list[dict[str, str]] | None,
     ) -> Message:
-        text = checked_text(text, self.settings.max_message_chars * 4)
+        text = mask_cards(checked_text(text, self.settings.max_message_chars * 4))
         actor = ev.agent_actor(agent.id)
 
         def record(message: Message) -> list[ev.NewEvent]:

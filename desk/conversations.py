@@ -12,6 +12,7 @@ from desk.assistant import Assistant, last_answer
 from desk.config import Settings
 from desk.errors import ConversationNotFound, InvalidInput
 from desk.frames import MessageView
+from desk.masking import mask_cards
 from desk.notifications import Notifier
 from desk.queue import CUSTOMER_ROLES
 from desk.security import ConversationSigner, new_conversation_id
@@ -104,8 +105,8 @@ class Conversations:
         self, conversation_id: str, text: str, *, client_id: str, payload: str | None = None
     ) -> Message:
         """Store first (with its events), then route; a resolved conversation reopens to the
-        assistant."""
-        text = checked_text(text, self.settings.max_message_chars)
+        assistant. Card numbers are masked before either (the stored text says so)."""
+        text = mask_cards(checked_text(text, self.settings.max_message_chars))
         conversation = self.get(conversation_id)
         if (
             payload is not None
@@ -181,7 +182,7 @@ class Conversations:
         self.get(conversation_id)
         fields: dict[str, Any] = {"customer_email": email}
         if name and name.strip():
-            fields["customer_name"] = name.strip()[:200]
+            fields["customer_name"] = mask_cards(name.strip()[:200])
         self.store.update_conversation(
             conversation_id, events=[ev.NewEvent(conversation_id, ev.CUSTOMER, ev.ContactGiven())], **fields
         )

@@ -110,9 +110,13 @@ class Typing(_Model):
 
 
 class Ack(_Model):
+    """The customer message `client_id` is stored as `id`; `text` is what was stored when it
+    differs from what was sent (a card number masked), for the widget to show instead."""
+
     type: Literal["ack"] = "ack"
     client_id: str
     id: int
+    text: str | None = None
 
 
 # ---- to the console -----------------------------------------------------------------------

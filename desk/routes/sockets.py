@@ -9,7 +9,7 @@ import logging
 import time
 from collections import deque
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from desk.errors import DeskError
 from desk.frames import Ack, Error, OlderMessages, Pong, Welcome, WidgetMessage
 from desk.hub import Connection
+from desk.masking import mask_cards
 from desk.roles import Role
 from desk.routes.deps import SESSION_COOKIE, desk_of, sessions_of
 from desk.schemas import (
@@ -165,7 +166,9 @@ async def _customer_says(
     else:
         stored = await desk.conversations.request_person(conversation_id, frame.client_id)
     if stored is not None:
-        connection.send(Ack(client_id=frame.client_id, id=stored.id).frame())
+        sent = frame.text.strip() if isinstance(frame, MessageFrame) else stored.text
+        changed = stored.text if stored.text != sent else None
+        connection.send(Ack(client_id=frame.client_id, id=stored.id, text=changed).frame())
 
 
 @router.websocket("/ws/console")
@@ -244,9 +247,14 @@ class RateLimiter:
 
 
 def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
-    """Keep what the widget documents, as short strings (it is customer-controlled)."""
+    """Keep what the widget documents, as short strings (it is customer-controlled); page
+    addresses lose their query and fragment, where sites put emails, tokens and references."""
     keys = ("page", "title", "locale", "customer_id", "referrer", "user_agent")
-    return {key: str(metadata[key])[:500] for key in keys if metadata.get(key) is not None}
+    kept = {key: mask_cards(str(metadata[key])[:500]) for key in keys if metadata.get(key) is not None}
+    for key in ("page", "referrer"):
+        if key in kept:
+            kept[key] = urlunsplit(urlsplit(kept[key])._replace(query="", fragment=""))
+    return kept
 
 
 def _error(code: str, message: str, client_id: str | None = None) -> dict[str, Any]:

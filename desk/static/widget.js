@@ -97,6 +97,7 @@
 .kw-root .kw-composer{padding:8px 12px 12px;border-top:1px solid #e1e6eb;background:#fff}
 .kw-root .kw-earlier{align-self:center;margin:6px auto 0;padding:4px 8px;border:0;background:none;color:#0f766e;font-size:13px;font-weight:600;text-decoration:underline;cursor:pointer}
 .kw-root .kw-earlier[hidden]{display:none}
+.kw-root .kw-masked{margin-top:2px;color:#52606d;font-size:11px;text-align:right}
 .kw-root .kw-human{margin-bottom:6px;padding:4px 2px;border:0;background:none;color:#0f766e;font-size:13px;font-weight:600;text-decoration:underline;cursor:pointer}
 .kw-root .kw-form{display:flex;align-items:flex-end;gap:8px}
 .kw-root .kw-input{flex:1;min-height:42px;max-height:140px;padding:10px 12px;border:1px solid #8a96a3;border-radius:12px;background:#fff;line-height:1.4;resize:none}
@@ -326,7 +327,7 @@
       case "welcome": return onWelcome(frame);
       case "message": return onMessage(frame.message);
       case "older": return onOlder(frame);
-      case "ack": return confirm(frame.client_id, frame.id);
+      case "ack": return confirm(frame.client_id, frame.id, frame.text);
       case "state": return applyState(frame.state);
       case "typing": return onTyping(frame);
       case "error": return onError(frame);
@@ -420,11 +421,19 @@
     }
   }
 
-  /** The desk stored the customer frame `clientId` as message `id`. */
-  function confirm(clientId, id) {
+  /** The desk stored the customer frame `clientId` as message `id` (as `storedText`, when it
+   *  masked a card number: the customer sees what was kept). */
+  function confirm(clientId, id, storedText) {
     outbox.delete(clientId);
     updateHuman();
     const el = byClientId.get(clientId);
+    if (el && typeof storedText === "string") {
+      el.querySelector('[data-testid="kw-text"]').textContent = storedText;
+      if (!el.querySelector(".kw-masked")) {
+        el.querySelector(".kw-body")?.append(h("div", { class: "kw-masked", "data-testid": "kw-masked" },
+          "For your security, we hid the card number."));
+      }
+    }
     if (!el || el.dataset.pending !== "true" || typeof id !== "number" || seen.has(id)) return;
     el.dataset.pending = "false";
     el.dataset.id = String(id);

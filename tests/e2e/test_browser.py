@@ -258,3 +258,13 @@ def test_a_long_conversation_opens_at_its_latest_page_and_scrolls_back(
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     shot(customer, "12-long-history-earlier-page")
+
+    # A card number typed in the widget is masked before the desk stores or forwards it, and the
+    # customer sees what was kept.
+    customer_says(customer, "someone used my card 4111 1111 1111 1111 abroad")
+    note = wait_for(customer, lambda d: css(d, '[data-testid="kw-masked"]'))[0]
+    assert "hid the card number" in note.text
+    mine = [m for m in messages(customer, "customer") if "card ending 1111" in widget_text(m)]
+    assert mine
+    assert not [m for m in messages(customer, "customer") if "4111 1111" in widget_text(m)]
+    shot(customer, "13-card-number-masked")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -286,3 +287,31 @@ def test_a_long_history_opens_with_its_latest_page_and_pages_back(client: TestCl
         welcome = hello(ws, token, after=ids[-3])
         assert (welcome["reset"], welcome["has_older"]) == (False, False)
         assert receive_until(ws, lambda f: f["type"] == "message")["message"]["id"] == ids[-2]
+
+
+def test_a_card_number_is_masked_before_it_is_stored_or_sent_and_the_customer_sees_so(
+    client: TestClient, assistant: FakeAssistant
+):
+    with client.websocket_connect("/ws/widget") as ws:
+        ws.send_json(
+            {
+                "type": "hello",
+                "token": None,
+                "after": 0,
+                "metadata": {
+                    "page": "http://shop.example/cards?email=sam@x.example&card=4111111111111111#top"
+                },
+            }
+        )
+        cid = receive_until(ws, lambda f: f["type"] == "welcome")["conversation_id"]
+        ws.send_json({"type": "message", "client_id": "card", "text": "stolen: 4111 1111 1111 1111 help"})
+        ack = receive_until(ws, lambda f: f["type"] == "ack")
+        receive_until(ws, is_message("bot"))
+    assert ack["text"] == "stolen: [card ending 1111] help"
+    store = client.app.state.desk.store  # type: ignore[attr-defined]
+    assert [m.text for m in store.messages(cid, roles=("customer",))] == ["stolen: [card ending 1111] help"]
+    conversation = store.conversation(cid)
+    assert conversation.metadata["page"] == "http://shop.example/cards"
+    to_rasa = [body for path, body in assistant.calls if path == "/webhooks/rest/webhook"]
+    assert "4111" not in json.dumps(to_rasa)
+    assert "1111 1111" not in json.dumps(to_rasa)
