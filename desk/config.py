@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # the last reply (an `abandoned` event; desk/sweeps.py), checked every `sweep_seconds`.
     abandon_after_minutes: float = Field(30.0, gt=0)
     sweep_seconds: float = Field(60.0, gt=0)
+    # Queued customers become tickets once no agent has been online (or the desk closed) this long.
+    unstaffed_grace_seconds: float = Field(60.0, ge=0)
 
     # Messages a widget is sent at once: the latest on connecting, then a page per scroll up.
     history_page: int = Field(50, ge=5, le=200)

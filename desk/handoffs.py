@@ -9,10 +9,16 @@ import secrets
 from typing import Any
 
 from desk import events as ev
+from desk.errors import Conflict
 from desk.notifications import Notifier
 from desk.queue import Queue
 from desk.state import WITH_PEOPLE, Mode, Step
 from desk.store import Clock, Conversation, Handoff, Message, Store, iso
+
+UNSTAFFED_TEXT = (
+    "No one from our team is available right now, so we'll reply by email instead. "
+    "Please share your email address here if you haven't already."
+)
 
 
 class Handoffs:
@@ -89,6 +95,34 @@ class Handoffs:
         self.notify.state(conversation_id)
         self.notify.queue_changed()
         return response, True
+
+    def unstaffed(self) -> int:
+        """Every queued conversation becomes a ticket (no agent left, or the desk closed): the
+        customer is told the team will reply by email. How many moved."""
+        moved = 0
+        for handoff in self.queue.queued():
+            try:
+                self.store.transition(
+                    handoff.conversation_id,
+                    Step.UNSTAFFED,
+                    expected=Mode.QUEUED,
+                    events=[
+                        ev.NewEvent(
+                            handoff.conversation_id, ev.SYSTEM, ev.TicketCreated(handoff_id=handoff.id)
+                        )
+                    ],
+                )
+            except Conflict:
+                continue  # claimed or resolved meanwhile
+            moved += 1
+            message, _ = self.store.add_message(handoff.conversation_id, "system", UNSTAFFED_TEXT)
+            conversation = self.store.conversation(handoff.conversation_id)
+            assert conversation is not None
+            self.notify.message(conversation, message)
+            self.notify.state(handoff.conversation_id)
+        if moved:
+            self.notify.queue_changed()
+        return moved
 
     def _attach(self, conversation: Conversation, request: dict[str, Any]) -> dict[str, Any]:
         """A handoff asked for while another is open (a late delivery from the action server's

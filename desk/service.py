@@ -7,12 +7,14 @@
   agents         claim, reply, note, resolve, hand back (desk/agent_work.py)
   notify         the frames sent to widgets and consoles (desk/notifications.py)
   sweeper        conversations the customer left (desk/sweeps.py)
+  unstaffed      the queue turned into tickets when nobody can serve it (desk/sweeps.py)
 
 The conversation state machine is desk/state.py; the event vocabulary desk/events.py; sessions
 and staff desk/sessions.py and desk/staff.py. Routes are thin layers over these objects."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -27,7 +29,7 @@ from desk.hub import Hub
 from desk.notifications import Notifier
 from desk.queue import Queue
 from desk.store import Store, iso, now
-from desk.sweeps import AbandonedSweep
+from desk.sweeps import AbandonedSweep, UnstaffedQueue
 from desk.tasks import Tasks
 
 log = logging.getLogger(__name__)
@@ -78,12 +80,18 @@ class Desk:
         self.sweeper = AbandonedSweep(
             store=store, hub=hub, after_seconds=settings.abandon_after_minutes * 60, clock=clock
         )
+        self.unstaffed = UnstaffedQueue(
+            available=self.queue.agents_available,
+            to_tickets=self.handoffs.unstaffed,
+            grace_seconds=settings.unstaffed_grace_seconds,
+            clock=clock,
+        )
 
     def start(self) -> None:
         """Called from the app's lifespan, on the event loop: redrive the assistant turns a
         restart interrupted, and start the background sweeps."""
         self.redrive_pending_turns()
-        self.tasks.spawn(self.sweeper.run_every(self.settings.sweep_seconds))
+        self.tasks.spawn(self._sweep_every(self.settings.sweep_seconds))
 
     def redrive_pending_turns(self) -> int:
         """A customer message stored and acknowledged whose assistant turn never finished (the
@@ -103,3 +111,13 @@ class Desk:
 
     def presence_changed(self) -> None:
         self.notify.queue_changed()
+        self.unstaffed.check()
+
+    async def _sweep_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            for sweep in (self.sweeper.sweep, self.unstaffed.check):
+                try:
+                    sweep()
+                except Exception:
+                    log.exception("a background sweep failed; it runs again later")

@@ -1,11 +1,13 @@
 """The conversation state machine: who answers a conversation (its `Mode`), what becomes of its
 handoff (`HandoffStatus`), and the one table of allowed transitions.
 
-    bot ──queue──▶ queued ──claim──▶ agent ──hand_back──▶ bot
-     │               │                 │
-     └──ticket──▶ ticket ──claim──────┘│
-                     │                 │
-                     └────resolve──────┴──resolve──▶ resolved ──reopen──▶ bot
+    queue      bot, resolved          → queued
+    ticket     bot, resolved          → ticket
+    unstaffed  queued                 → ticket    (no agent left, or the desk closed)
+    claim      queued, ticket         → agent
+    resolve    queued, agent, ticket  → resolved
+    hand_back  agent                  → bot
+    reopen     resolved               → bot
 
 Each transition names the modes it may start from, the mode it leads to and the status it gives
 the conversation's handoff. The store applies one as a compare-and-set on the mode it was
@@ -51,6 +53,7 @@ class Step(StrEnum):
     RESOLVE = "resolve"
     HAND_BACK = "hand_back"
     REOPEN = "reopen"  # the customer writes again after a resolution
+    UNSTAFFED = "unstaffed"  # queued, but no agent left or the desk closed: a ticket now
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ TRANSITIONS: dict[Step, Rule] = {
     Step.RESOLVE: Rule(WITH_PEOPLE, Mode.RESOLVED, HandoffStatus.RESOLVED),
     Step.HAND_BACK: Rule(frozenset({Mode.AGENT}), Mode.BOT, HandoffStatus.HANDED_BACK),
     Step.REOPEN: Rule(frozenset({Mode.RESOLVED}), Mode.BOT, None),
+    Step.UNSTAFFED: Rule(frozenset({Mode.QUEUED}), Mode.TICKET, HandoffStatus.TICKET),
 }
 
 _REFUSALS = {
@@ -76,6 +80,7 @@ _REFUSALS = {
     Step.RESOLVE: "this conversation is not waiting for or held by an agent",
     Step.HAND_BACK: "only a conversation an agent holds can go back to the assistant",
     Step.REOPEN: "this conversation is not resolved",
+    Step.UNSTAFFED: "this conversation is not waiting in the queue",
 }
 
 

@@ -5,9 +5,9 @@ one. The conversation's state is left as it is (an agent may still close it)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from desk import events as ev
 from desk.hub import Hub
@@ -50,10 +50,34 @@ class AbandonedSweep:
             self.store.append_events(found)
         return len(found)
 
-    async def run_every(self, seconds: float) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                self.sweep()
-            except Exception:
-                log.exception("the abandoned-conversation sweep failed; it runs again later")
+
+class UnstaffedQueue:
+    """Customers never wait in a queue nobody serves: once no agent has been online (or the
+    desk has been closed) for `grace_seconds`, every queued conversation becomes a ticket.
+    Checked when agents come and go and on every sweep; the grace lets an agent reload the
+    console without sending the queue away."""
+
+    def __init__(
+        self,
+        *,
+        available: Callable[[datetime], bool],
+        to_tickets: Callable[[], int],
+        grace_seconds: float,
+        clock: Clock,
+    ) -> None:
+        self.available = available
+        self.to_tickets = to_tickets
+        self.grace = timedelta(seconds=grace_seconds)
+        self.clock = clock
+        self._unstaffed_since: datetime | None = None
+
+    def check(self) -> int:
+        moment = self.clock()
+        if self.available(moment):
+            self._unstaffed_since = None
+            return 0
+        if self._unstaffed_since is None:
+            self._unstaffed_since = moment
+        if moment - self._unstaffed_since < self.grace:
+            return 0
+        return self.to_tickets()

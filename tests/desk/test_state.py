@@ -25,6 +25,7 @@ ALLOWED = {
     (Step.RESOLVE, T): R,
     (Step.HAND_BACK, A): B,
     (Step.REOPEN, R): B,
+    (Step.UNSTAFFED, Q): T,
 }
 
 
