@@ -12,14 +12,14 @@ from desk.assistant import Assistant
 from desk.clients import KBClient
 from desk.config import Settings
 from desk.conversations import Conversations, checked_text
-from desk.errors import ArticleNotFound, Conflict, UpstreamUnavailable
+from desk.errors import ArticleNotFound, Conflict, ConversationNotFound, UpstreamUnavailable
 from desk.frames import MessageView
 from desk.learning import SOURCE as LEARNING_SOURCE
 from desk.learning import article_sent, resolved_example
 from desk.masking import mask_cards
 from desk.notifications import Notifier
 from desk.queue import Queue
-from desk.state import OPEN_STATUSES, HandoffStatus, Mode, Step
+from desk.state import MODE_OF_OPEN, OPEN_STATUSES, HandoffStatus, Mode, Step
 from desk.store import Clock, Handoff, Message, StaffMember, Store, iso
 from desk.tasks import Tasks
 
@@ -83,7 +83,7 @@ class AgentWork:
         self.store.transition(
             conversation_id,
             Step.CLAIM,
-            expected=Mode.QUEUED if handoff.status == HandoffStatus.QUEUED else Mode.TICKET,
+            expected=MODE_OF_OPEN[HandoffStatus(handoff.status)],
             handoff_fields={"agent_id": agent.id, "claimed_at": handoff.claimed_at or iso(self.clock())},
             events=[
                 ev.NewEvent(conversation_id, ev.agent_actor(agent.id), ev.AgentJoined(handoff_id=handoff.id))
@@ -121,11 +121,10 @@ class AgentWork:
         if handoff.status == HandoffStatus.ASSIGNED and handoff.agent_id != agent.id:
             raise Conflict("another agent holds this conversation")
         moment = iso(self.clock())
-        current = {HandoffStatus.QUEUED: Mode.QUEUED, HandoffStatus.ASSIGNED: Mode.AGENT}
         self.store.transition(
             conversation_id,
             Step.RESOLVE,
-            expected=current.get(HandoffStatus(handoff.status), Mode.TICKET),
+            expected=MODE_OF_OPEN[HandoffStatus(handoff.status)],
             handoff_fields={
                 "outcome": outcome,
                 "closed_at": moment,
@@ -176,12 +175,11 @@ class AgentWork:
 
     def typing(self, conversation_id: str, agent: StaffMember, on: bool) -> None:
         """Shown to the customer only when this agent holds the conversation."""
-        conversation = self.store.conversation(conversation_id)
-        if conversation is None or conversation.mode != Mode.AGENT or conversation.handoff_id is None:
+        try:
+            self._held_by(conversation_id, agent)
+        except (Conflict, ConversationNotFound):
             return
-        handoff = self.store.handoff(conversation.handoff_id)
-        if handoff is not None and handoff.agent_id == agent.id:
-            self.notify.agent_typing(conversation_id, agent.name, on)
+        self.notify.agent_typing(conversation_id, agent.name, on)
 
     # ---- helpers -----------------------------------------------------------------------
 

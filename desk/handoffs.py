@@ -12,7 +12,7 @@ from desk import events as ev
 from desk.errors import Conflict
 from desk.notifications import Notifier
 from desk.queue import Queue
-from desk.state import WITH_PEOPLE, Mode, Step
+from desk.state import TRANSITIONS, WITH_PEOPLE, Mode, Step
 from desk.store import Clock, Conversation, Handoff, Message, Store, iso
 
 UNSTAFFED_TEXT = (
@@ -49,7 +49,7 @@ class Handoffs:
         position = self.queue.position_of_new(request["priority"]) if step == Step.QUEUE else None
         response = {
             "handoff_id": request["handoff_id"],
-            "status": "queued" if step == Step.QUEUE else "ticket",
+            "status": TRANSITIONS[step].handoff,
             "queue_position": position,
             "estimated_wait_seconds": self.queue.estimated_wait(position) if position else None,
         }

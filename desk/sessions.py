@@ -63,6 +63,3 @@ class Sessions:
     def member(self, token: str | None) -> StaffMember | None:
         """Whose live session this token is, if anyone's."""
         return self.store.session_staff(token_hash(token)) if token else None
-
-    def end_all(self, staff_id: int) -> int:
-        return self.store.delete_sessions_of(staff_id)

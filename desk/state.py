@@ -44,6 +44,13 @@ class HandoffStatus(StrEnum):
 
 OPEN_STATUSES = (HandoffStatus.QUEUED, HandoffStatus.ASSIGNED, HandoffStatus.TICKET)
 WITH_PEOPLE = frozenset({Mode.QUEUED, Mode.AGENT, Mode.TICKET})
+# The two vocabularies tied once: the mode a conversation is in while its handoff is open.
+MODE_OF_OPEN = {
+    HandoffStatus.QUEUED: Mode.QUEUED,
+    HandoffStatus.ASSIGNED: Mode.AGENT,
+    HandoffStatus.TICKET: Mode.TICKET,
+}
+STATUS_IN = {mode: status for status, mode in MODE_OF_OPEN.items()}
 
 
 class Step(StrEnum):

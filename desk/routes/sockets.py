@@ -33,7 +33,7 @@ from desk.schemas import (
     WidgetFrame,
 )
 from desk.service import Desk
-from desk.store import Message
+from desk.store import Message, StaffMember
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -181,8 +181,8 @@ async def console_socket(websocket: WebSocket) -> None:
         await websocket.close(code=CLOSE_BAD_ORIGIN, reason="origin not allowed")
         return
     token = websocket.cookies.get(SESSION_COOKIE)
-    agent = sessions_of(websocket).member(token)
-    if agent is None or not agent.has(Role.AGENT):
+    agent = _agent_of(websocket, token)
+    if agent is None:
         await websocket.close(code=CLOSE_SIGNED_OUT, reason="sign in as an agent first")
         return
     await websocket.accept()
@@ -217,13 +217,17 @@ async def console_socket(websocket: WebSocket) -> None:
         desk.presence_changed()
 
 
+def _agent_of(websocket: WebSocket, token: str | None) -> StaffMember | None:
+    """The agent whose live session `token` is: checked on connecting and while connected."""
+    member = sessions_of(websocket).member(token)
+    return member if member is not None and member.has(Role.AGENT) else None
+
+
 async def _end_with_session(websocket: WebSocket, connection: Connection, token: str | None) -> None:
     every = desk_of(websocket).settings.session_check_seconds
-    sessions = sessions_of(websocket)
     while True:
         await asyncio.sleep(every)
-        member = sessions.member(token)
-        if member is None or not member.has(Role.AGENT):
+        if _agent_of(websocket, token) is None:
             log.info("closing a console socket whose session ended")
             connection.stop()
             return

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from desk.roles import Role
-from desk.store.database import Database, iso
+from desk.store.database import Database, iso, marks
 from desk.store.records import StaffMember
 
 
@@ -32,7 +32,6 @@ class StaffRecords(Protocol):
     def add_session(self, token_hash: str, staff_id: int, expires_at: datetime) -> None: ...
     def session_staff(self, token_hash: str) -> StaffMember | None: ...
     def delete_session(self, token_hash: str) -> None: ...
-    def delete_sessions_of(self, staff_id: int) -> int: ...
 
 
 class SqlStaff(Database):
@@ -118,10 +117,6 @@ class SqlStaff(Database):
         with self._transaction() as db:
             db.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
-    def delete_sessions_of(self, staff_id: int) -> int:
-        with self._transaction() as db:
-            return db.execute("DELETE FROM sessions WHERE staff_id = ?", (staff_id,)).rowcount
-
     def _one(self, sql: str, params: tuple[object, ...]) -> StaffMember | None:
         members = self._members(self._rows(sql, params))
         return members[0] if members else None
@@ -131,8 +126,7 @@ class SqlStaff(Database):
             return []
         ids = [row["id"] for row in rows]
         roles: dict[int, set[Role]] = {i: set() for i in ids}
-        marks = ", ".join("?" for _ in ids)
-        for r in self._rows(f"SELECT staff_id, role FROM staff_roles WHERE staff_id IN ({marks})", ids):  # noqa: S608
+        for r in self._rows(f"SELECT staff_id, role FROM staff_roles WHERE staff_id IN ({marks(ids)})", ids):  # noqa: S608
             roles[r["staff_id"]].add(Role(r["role"]))
         return [
             StaffMember(

@@ -10,16 +10,9 @@ from typing import Any, Protocol
 
 from desk.errors import Conflict
 from desk.events import NewEvent
-from desk.state import TRANSITIONS, HandoffStatus, Mode, Step, target_of
+from desk.state import STATUS_IN, TRANSITIONS, HandoffStatus, Mode, Step, target_of
 from desk.store.events import SqlEvents
 from desk.store.records import Handoff
-
-# The handoff status that goes with each mode a transition may start from.
-_HANDOFF_IN = {
-    Mode.QUEUED: HandoffStatus.QUEUED,
-    Mode.AGENT: HandoffStatus.ASSIGNED,
-    Mode.TICKET: HandoffStatus.TICKET,
-}
 
 
 class Transitions(Protocol):
@@ -77,7 +70,7 @@ class SqlTransitions(SqlEvents):
                 ).fetchone()
                 updated = db.execute(
                     f"UPDATE handoffs SET {sets} WHERE id = ? AND status = ?",  # noqa: S608 - names are ours
-                    (*changes.values(), row["handoff_id"], _HANDOFF_IN[expected].value),
+                    (*changes.values(), row["handoff_id"], STATUS_IN[expected].value),
                 ).rowcount
                 if not updated:
                     raise Conflict("the handoff changed meanwhile; reload and try again")

@@ -123,9 +123,9 @@ class Agent:
         self.http.close()
 
 
-def event_types(desk: str, conversation_id: str, *, settle: float = 1.0) -> list[str]:
-    """The conversation's event log as the demo manager reads it (GET /api/events)."""
-    time.sleep(settle)  # the assistant's last reply may still be on its way
+def event_types(desk: str, conversation_id: str) -> list[str]:
+    """The conversation's event log as the demo manager reads it (GET /api/events). Events are
+    stored with the message they record, so once a client has seen a message its events exist."""
     with httpx.Client(base_url=desk, timeout=30) as http:
         signed_in = http.post(
             "/console/login", data={"email": "manager@kestrel.example", "password": "kestrel-demo"}

@@ -120,7 +120,7 @@ def test_messages_sent_while_the_customer_is_offline_arrive_once(stack: Stack, a
         (second["id"], "Found it"),
     ]
     agent.post(f"/api/console/conversations/{customer.conversation_id}/resolve", {"outcome": "resolved"})
-    assert event_types(stack.desk, customer.conversation_id, settle=0) == [
+    assert event_types(stack.desk, customer.conversation_id) == [
         "conversation_started",
         "customer_message",
         "handoff_requested",
