@@ -10,6 +10,7 @@ from typing import Any, Dict
 from pydantic import BaseSettings, Field, SecretStr, root_validator
 
 PLACEHOLDER_TOKEN = "dev-desk-service-token"  # noqa: S105 - refused outside development
+MIN_SECRET_BYTES = 32  # every secret, outside development (an empty optional one: feature off)
 
 
 class ActionsSettings(BaseSettings):
@@ -52,6 +53,15 @@ class ActionsSettings(BaseSettings):
             and token.get_secret_value() == PLACEHOLDER_TOKEN
         ):
             raise ValueError("ACTIONS_DESK_SERVICE_TOKEN must be a real secret outside development")
+        if values.get("environment") != "development":
+            for name in ("desk_service_token", "kb_service_token"):
+                secret = values.get(name)
+                value = secret.get_secret_value() if secret else ""
+                if value and len(value.encode()) < MIN_SECRET_BYTES:
+                    variable = f"ACTIONS_{name.upper()}"
+                    raise ValueError(
+                        f"{variable} must be at least {MIN_SECRET_BYTES} bytes outside development"
+                    )
         return values
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
 import logging
+import traceback
 import uuid
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType
@@ -45,6 +47,17 @@ def summarise(reason: Reason, trigger: str, shown: List[ArticleShown], first_que
     return " ".join(parts)[:600]
 
 
+MAX_TRANSCRIPT = 60
+
+
+def current_session(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The events since the last `session_started` (all of them if there is none)."""
+    for position in range(len(events) - 1, -1, -1):
+        if events[position].get("event") == "session_started":
+            return events[position + 1 :]
+    return events
+
+
 def build_payload(
     tracker: Tracker,
     reason: Reason,
@@ -54,10 +67,14 @@ def build_payload(
     now: Optional[dt.datetime] = None,
     shown_now: Optional[ArticleShown] = None,
 ) -> Dict[str, Any]:
-    """The request body of POST /api/handoffs (docs/contracts/handoff.schema.json).
+    """The request body of POST /api/handoffs (docs/contracts/handoff.schema.json), from the
+    current Rasa session only (the desk keeps the whole history), at most the latest
+    `MAX_TRANSCRIPT` messages and turns, so a long conversation never makes it too large.
     `shown_now`: an article shown in this very turn, which the tracker does not hold yet."""
-    events = tracker.events
+    events = current_session(tracker.events)
     conversation = transcript_of(events)
+    conversation.messages = conversation.messages[-MAX_TRANSCRIPT:]
+    conversation.turns = conversation.turns[-MAX_TRANSCRIPT:]
     shown = articles_shown(events) + ([shown_now] if shown_now else [])
     trigger_event = next((e for e in reversed(events) if e.get("event") == "user"), None)
     trigger_text = (trigger_event or {}).get("text") or ""
@@ -179,12 +196,53 @@ class ServiceAction(Action, abc.ABC):  # type: ignore[misc]  # rasa-sdk ships no
     def __init__(self, services: Optional[Services] = None) -> None:
         self._services = services
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:
+            cls.run = _answering_honestly(cls.__dict__["run"])
+
     @property
     def services(self) -> Services:
         return self._services or default_services()
 
     @abc.abstractmethod
     def name(self) -> str: ...
+
+
+FAILED_TEXT = (
+    "Sorry, something went wrong on our side and I couldn't finish that. Please try again, "
+    "or ask for a person and a member of our team will help."
+)
+PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+RunMethod = Callable[..., Awaitable[List[EventType]]]
+
+
+def _answering_honestly(run: RunMethod) -> RunMethod:
+    """Every action's `run`, guarded: a failure is logged without the tracker or the exception's
+    text (either can hold what the customer typed) and the customer is told the truth, with a
+    way to reach a person. Left to the SDK, the failure would put the whole tracker in Rasa's
+    ERROR log and leave the customer with no reply."""
+
+    @functools.wraps(run)
+    async def guarded(
+        self: ServiceAction, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except Exception as e:
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            log.error(
+                "conversation %s: %s failed with %s at %s:%s",
+                tracker.sender_id,
+                self.name(),
+                type(e).__name__,
+                where.filename.rsplit("/", 1)[-1],
+                where.lineno,
+            )
+            dispatcher.utter_message(text=FAILED_TEXT, buttons=[PERSON_BUTTON])
+            return []
+
+    return guarded
 
 
 INTENT_SIGNALS = {

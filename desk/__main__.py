@@ -6,6 +6,7 @@
     python -m desk enable EMAIL
     python -m desk set-roles EMAIL --role manager
     python -m desk list-staff
+    python -m desk purge [--days N]     (closed conversations past the retention period)
 
 Without --password-stdin the password is asked for at a prompt. `add-agent EMAIL NAME` is kept
 as `add-staff ... --role agent`."""
@@ -23,6 +24,7 @@ from desk import staff
 from desk.app import create_app
 from desk.config import Settings
 from desk.errors import DeskError
+from desk.retention import Retention
 from desk.roles import Role, parse_roles
 from desk.store import StaffMember, Store
 
@@ -53,7 +55,21 @@ def _parser() -> argparse.ArgumentParser:
     roles.add_argument("email")
     roles.add_argument("--role", action="append", required=True, help=roles_help)
     commands.add_parser("list-staff", help="everyone who can sign in, with roles")
+    purge = commands.add_parser("purge", help="purge closed conversations past the retention period")
+    purge.add_argument("--days", type=int, help="instead of DESK_RETENTION_DAYS")
     return parser
+
+
+def purge(args: argparse.Namespace, settings: Settings) -> str:
+    store = Store(settings.database_path)
+    try:
+        days = settings.retention_days if args.days is None else args.days
+        if days <= 0:
+            return "retention is off (DESK_RETENTION_DAYS=0): nothing purged"
+        conversations, messages = Retention(store=store, days=days, clock=store.clock).purge()
+        return f"purged {conversations} conversation(s) idle over {days} days ({messages} message(s))"
+    finally:
+        store.close()
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -98,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command not in (None, "serve"):
         try:
-            print(manage_staff(args, settings))
+            print(purge(args, settings) if args.command == "purge" else manage_staff(args, settings))
         except (DeskError, ValueError) as e:
             print(f"error: {getattr(e, 'message', e)}", file=sys.stderr)
             return 2

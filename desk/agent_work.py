@@ -1,6 +1,7 @@
 """What agents do with a handed-over conversation: claim it, reply (text or an article),
-write internal notes, resolve it, or hand it back to the assistant. Every change of who holds
-the conversation is a transition of desk/state.py, logged with its events."""
+write internal notes, resolve it, or hand it back to the assistant (a reply to a ticket is also
+emailed: desk/mail/). Every change of who holds the conversation is a transition of
+desk/state.py, logged with its events."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from desk.errors import ArticleNotFound, Conflict, ConversationNotFound, Upstrea
 from desk.frames import MessageView
 from desk.learning import SOURCE as LEARNING_SOURCE
 from desk.learning import article_sent, resolved_example
+from desk.mail.replies import QueueReply, ReplyMail
 from desk.masking import mask_cards
 from desk.notifications import Notifier
 from desk.queue import Queue
@@ -39,6 +41,7 @@ class AgentWork:
         kb: KBClient,
         tasks: Tasks,
         clock: Clock,
+        mail: ReplyMail | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -49,6 +52,7 @@ class AgentWork:
         self.kb = kb
         self.tasks = tasks
         self.clock = clock
+        self.mail = mail
 
     # ---- reading -----------------------------------------------------------------------
 
@@ -98,7 +102,9 @@ class AgentWork:
         self, conversation_id: str, agent: StaffMember, text: str, links: list[dict[str, str]] | None = None
     ) -> dict[str, Any]:
         handoff = self._held_by(conversation_id, agent)
-        message = self._agent_text(conversation_id, "agent", agent, text, links)
+        conversation = self.conversations.get(conversation_id)
+        email = self.mail.for_reply(conversation, handoff) if self.mail else None  # a ticket's reply
+        message = self._agent_text(conversation_id, "agent", agent, text, links, email=email)
         if handoff.first_reply_at is None:
             self.store.update_handoff(handoff.id, first_reply_at=message.at)
         self.notify.agent_typing(conversation_id, agent.name, False)
@@ -223,13 +229,21 @@ class AgentWork:
         agent: StaffMember,
         text: str,
         links: list[dict[str, str]] | None,
+        *,
+        email: QueueReply | None = None,
     ) -> Message:
         text = mask_cards(checked_text(text, self.settings.max_message_chars * 4))
         actor = ev.agent_actor(agent.id)
 
         def record(message: Message) -> list[ev.NewEvent]:
+            if email is not None:
+                email(message)  # into the mail outbox, in the transaction storing the reply
             payload: ev._Payload = (
-                ev.AgentMessage(message_id=message.id, article_id=article_sent(message))
+                ev.AgentMessage(
+                    message_id=message.id,
+                    article_id=article_sent(message),
+                    emailed=True if email is not None else None,
+                )
                 if role == "agent"
                 else ev.InternalNote(message_id=message.id)
             )

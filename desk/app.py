@@ -17,8 +17,9 @@ from desk.config import Settings
 from desk.errors import DeskError
 from desk.hub import Hub
 from desk.limits import BodySizeLimit
+from desk.mail import MailSender
 from desk.pages import STATIC_DIR, render
-from desk.routes import console, events, handoffs, health, pages, signin, sockets, staff
+from desk.routes import console, dev, events, handoffs, health, pages, signin, sockets, staff
 from desk.routes.deps import RoleMissing, SignInRequired
 from desk.service import Desk
 from desk.sessions import Sessions
@@ -33,6 +34,7 @@ def create_app(
     *,
     rasa_transport: httpx.AsyncBaseTransport | None = None,
     kb_transport: httpx.AsyncBaseTransport | None = None,
+    mail_sender: MailSender | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,7 +51,15 @@ def create_app(
         )
         kb = KBClient(settings.kb_url, timeout=timeout, transport=kb_transport)
         hub = Hub()
-        app.state.desk = Desk(settings=settings, store=store, hub=hub, rasa=rasa, kb=kb, clock=store.clock)
+        app.state.desk = Desk(
+            settings=settings,
+            store=store,
+            hub=hub,
+            rasa=rasa,
+            kb=kb,
+            clock=store.clock,
+            mail_sender=mail_sender,
+        )
         app.state.desk.start()
         try:
             yield
@@ -77,6 +87,8 @@ def create_app(
     app.include_router(events.router)
     app.include_router(sockets.router)
     app.include_router(pages.router)
+    if settings.environment == "development":
+        app.include_router(dev.router)  # absent in production: 404
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from desk.hours import parse_hours
+from desk.security import strong_enough
 
 PLACEHOLDER_SERVICE_TOKEN = "dev-desk-service-token"  # noqa: S105 - refused outside development
 PLACEHOLDER_SECRET = "dev-desk-secret-key"  # noqa: S105 - refused outside development
@@ -42,6 +44,12 @@ class Settings(BaseSettings):
     service_token: SecretStr = SecretStr(PLACEHOLDER_SERVICE_TOKEN)
     # Signs widget conversation tokens and agent sessions.
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    # A widget's conversation token is refused this long after it was issued; every connection
+    # gets a fresh one, so only a conversation left alone this long starts afresh.
+    conversation_token_days: float = Field(30.0, gt=0)
+    # Shared with the host site, whose server signs each signed-in customer's id with it (hex
+    # HMAC-SHA256) for the widget's data-customer-signature. Empty: ids are shown as unverified.
+    identity_secret: SecretStr = SecretStr("")
     # Agents created at start-up: "email:Full Name:password", comma-separated. Passwords are
     # stored hashed (scrypt); `python -m desk add-staff` and the admin page manage all staff.
     agents: Annotated[list[str], NoDecode] = Field(default_factory=lambda: [DEMO_AGENT])
@@ -73,6 +81,11 @@ class Settings(BaseSettings):
     # Queued customers become tickets once no agent has been online (or the desk closed) this long.
     unstaffed_grace_seconds: float = Field(60.0, ge=0)
 
+    # Closed conversations idle this many days lose their messages, contact details and handoff
+    # context (their events stay, for reports); checked hourly and by `python -m desk purge`.
+    # 0 keeps everything.
+    retention_days: int = Field(365, ge=0)
+
     # Messages a widget is sent at once: the latest on connecting, then a page per scroll up.
     history_page: int = Field(50, ge=5, le=200)
 
@@ -80,6 +93,31 @@ class Settings(BaseSettings):
     max_frame_bytes: int = Field(16_000, ge=1024)
     max_body_bytes: int = Field(512_000, ge=1024)
     messages_per_minute: int = Field(30, ge=1)
+    # Per client address, across all its widget connections (desk/flood.py).
+    address_messages_per_minute: int = Field(120, ge=1)
+    address_frames_per_minute: int = Field(600, ge=1)
+    new_conversations_per_hour: int = Field(30, ge=1)
+
+    # Replies to tickets go to the customer by email (desk/mail/). The defaults point at the
+    # development mail catcher that `make run` starts (python -m desk.mail.catcher).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(8025, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_seconds: float = Field(10.0, gt=0)
+    mail_from: str = "Kestrel Support <support@kestrel.example>"
+    # The page (with the widget) an email's link continues the conversation on; empty: the
+    # desk's own demo page, DESK_PUBLIC_URL/.
+    mail_link_url: str = ""
+    # Earlier customer and agent messages quoted under the reply.
+    mail_thread_messages: int = Field(6, ge=0, le=50)
+    # Delivery retries back off from the first delay, doubling, up to the longest; never given
+    # up while the server is unreachable (a refusal of the address is not retried).
+    mail_retry_seconds: float = Field(5.0, gt=0)
+    mail_retry_max_seconds: float = Field(300.0, gt=0)
+    # Development: where the mail catcher keeps what it receives, read by GET /dev/mail.
+    mail_capture_dir: Path = Path("var/mail")
 
     @model_validator(mode="before")
     @classmethod
@@ -94,6 +132,14 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_hours(cls, value: str) -> str:
         parse_hours(value)
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _valid_sender(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        if "@" not in address or any(ch in value for ch in "\r\n"):
+            raise ValueError(f"DESK_MAIL_FROM {value!r} is not an address like 'Name <a@b.example>'")
         return value
 
     @field_validator("timezone")
@@ -113,6 +159,11 @@ class Settings(BaseSettings):
             raise ValueError("DESK_SERVICE_TOKEN must be set to a real secret outside development")
         if self.secret_key.get_secret_value() == PLACEHOLDER_SECRET:
             raise ValueError("DESK_SECRET_KEY must be set to a real secret outside development")
+        strong_enough("DESK_SERVICE_TOKEN", self.service_token.get_secret_value())
+        strong_enough("DESK_SECRET_KEY", self.secret_key.get_secret_value())
+        strong_enough("DESK_IDENTITY_SECRET", self.identity_secret.get_secret_value(), optional=True)
+        strong_enough("DESK_RASA_AUTH_TOKEN", self.rasa_auth_token.get_secret_value(), optional=True)
+        strong_enough("DESK_KB_SERVICE_TOKEN", self.kb_service_token.get_secret_value(), optional=True)
         if DEMO_AGENT in self.agents:
             raise ValueError("the demo agent is for development only; set DESK_AGENTS")
         return self

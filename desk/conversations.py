@@ -5,6 +5,7 @@ request for a person, contact details for a ticket, typing and read receipts."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from desk import events as ev
@@ -15,7 +16,7 @@ from desk.frames import MessageView
 from desk.masking import mask_cards
 from desk.notifications import Notifier
 from desk.queue import CUSTOMER_ROLES
-from desk.security import ConversationSigner, new_conversation_id
+from desk.security import ConversationSigner, identity_verified, new_conversation_id
 from desk.state import WITH_PEOPLE, Mode, Step
 from desk.store import Conversation, Message, Store
 from desk.tasks import Tasks
@@ -53,7 +54,11 @@ class Conversations:
         self.notify = notify
         self.assistant = assistant
         self.tasks = tasks
-        self.signer = ConversationSigner(settings.secret_key.get_secret_value())
+        self.signer = ConversationSigner(
+            settings.secret_key.get_secret_value(),
+            max_age=timedelta(days=settings.conversation_token_days),
+            clock=store.clock,
+        )
 
     def get(self, conversation_id: str) -> Conversation:
         conversation = self.store.conversation(conversation_id)
@@ -62,15 +67,17 @@ class Conversations:
         return conversation
 
     def open(self, token: str | None, metadata: dict[str, Any]) -> tuple[Conversation, str] | None:
-        """The conversation a widget token names (None if the token is forged), or a new one."""
+        """The conversation a widget token names (None if the token is forged or expired), or a
+        new one; with a fresh token either way."""
+        metadata = self._vouched(metadata)
         if token:
             conversation_id = self.signer.verify(token)
             conversation = self.store.conversation(conversation_id) if conversation_id else None
-            if conversation is None:
+            if conversation is None or conversation.metadata.get("purged"):
                 return None
             if metadata and metadata != conversation.metadata:
                 self.store.update_conversation(conversation.id, metadata=metadata)
-            return conversation, token
+            return conversation, self.signer.sign(conversation.id)
         conversation_id = new_conversation_id()
         conversation, _ = self.store.create_conversation(
             conversation_id,
@@ -78,6 +85,18 @@ class Conversations:
             started=ev.NewEvent(conversation_id, ev.CUSTOMER, ev.ConversationStarted(channel="widget")),
         )
         return conversation, self.signer.sign(conversation.id)
+
+    def _vouched(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        """The page's metadata with its customer-id signature replaced by the desk's verdict
+        (`customer_verified`), which is all anyone downstream may trust."""
+        kept = {k: v for k, v in metadata.items() if k not in ("customer_signature", "customer_verified")}
+        if "customer_id" in kept:
+            kept["customer_verified"] = identity_verified(
+                str(kept["customer_id"]),
+                metadata.get("customer_signature"),
+                self.settings.identity_secret.get_secret_value(),
+            )
+        return kept
 
     def history(self, conversation_id: str, after: int) -> tuple[list[MessageView], bool, bool]:
         """What a widget that has every message up to `after` is sent on connecting: (messages,

@@ -10,7 +10,11 @@ DeskError
 ├── Conflict              409  claimed by another agent, or the wrong state for the action
 ├── InvalidInput          422
 ├── TooManyRequests       429  sign-in attempts throttled
-└── UpstreamUnavailable   503  Rasa or the knowledge service cannot be reached
+├── UpstreamUnavailable   503  Rasa or the knowledge service cannot be reached
+└── MailNotSent           502  the mail server did not take an email (the outbox keeps it;
+    │                          never raised to a request)
+    ├── MailDeferred           unreachable, timed out or a 4xx answer: try again later
+    └── MailRefused            a 5xx answer (a bad address, say): retrying would not help
 """
 
 
@@ -71,3 +75,16 @@ class TooManyRequests(DeskError):
 class UpstreamUnavailable(DeskError):
     status_code = 503
     code = "upstream_unavailable"
+
+
+class MailNotSent(DeskError):
+    status_code = 502
+    code = "mail_not_sent"
+
+
+class MailDeferred(MailNotSent):
+    """A transient failure: the outbox tries again later."""
+
+
+class MailRefused(MailNotSent):
+    """A permanent refusal: the outbox keeps the email as `rejected`."""

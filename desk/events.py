@@ -95,6 +95,7 @@ class AgentJoined(_Payload):
 class AgentMessage(_Payload):
     message_id: int
     article_id: str | None = None  # an article sent as the reply
+    emailed: bool | None = None  # a reply to a ticket: also queued as an email (desk/mail/)
 
 
 class InternalNote(_Payload):

@@ -91,7 +91,7 @@ class Handoffs:
         )
         stored = self.store.handoff(request["handoff_id"])
         assert stored is not None
-        self.notify.handoff_arrived(self.queue.summary_of(stored))
+        self.notify.handoff_arrived(self.queue.summary_of(stored, preview=True))
         self.notify.state(conversation_id)
         self.notify.queue_changed()
         return response, True

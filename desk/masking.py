@@ -32,3 +32,26 @@ def mask_cards(text: str) -> str:
         return f"[card ending {digits[-4:]}]" if luhn_valid(digits) else match.group()
 
     return _CANDIDATE.sub(replace, text)
+
+
+_EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
+_PHONE = re.compile(r"(?<![\w+(])[+(]?\d[\d ()\-.]{6,}\d(?!\w)")
+MIN_PHONE_DIGITS = 9
+
+
+def mask_email(email: str) -> str:
+    """`j•••@example.com`: enough to tell two customers apart in a list, not to write to."""
+    return _EMAIL.sub(lambda m: f"{m.group(1)}•••@{m.group(2)}", email)
+
+
+def mask_contacts(text: str) -> str:
+    """`text` for places every agent sees at a glance (queue previews, notifications) or that
+    nobody needs to read (logs): emails shortened as in `mask_email`, phone numbers (9 or more
+    digits, with spaces, dashes, dots or brackets) to "[phone]". The conversation itself keeps
+    them: the agent serving it may need to call or write."""
+
+    def phone(match: re.Match[str]) -> str:
+        digits = sum(ch.isdigit() for ch in match.group())
+        return "[phone]" if digits >= MIN_PHONE_DIGITS else match.group()
+
+    return _PHONE.sub(phone, mask_email(text))

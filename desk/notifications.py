@@ -3,6 +3,8 @@ frame is a model from desk/frames.py; this is the only place that builds them fo
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from desk.frames import (
@@ -22,6 +24,11 @@ from desk.state import WITH_PEOPLE
 from desk.store import Conversation, Message, Store
 
 STAFF_ROLES = ("agent", "note")
+# Queue snapshots go out at most this often: a burst of changes (a customer flooding contact
+# frames, twenty handoffs at once) costs every console one snapshot, not one per change.
+QUEUE_COALESCE_SECONDS = 0.2
+
+log = logging.getLogger(__name__)
 
 
 class Notifier:
@@ -29,6 +36,7 @@ class Notifier:
         self.hub = hub
         self.queue = queue
         self.store = store
+        self._queue_due = False
 
     def message(self, conversation: Conversation, message: Message) -> None:
         """Customer-visible messages to the widgets; to the agents, everything while the
@@ -51,6 +59,26 @@ class Notifier:
         self.hub.to_agents(HandoffArrived(summary=summary).frame())
 
     def queue_changed(self) -> None:
+        """Schedule a queue snapshot for every console (and the new place of every queued
+        customer), once for all the changes of the next `QUEUE_COALESCE_SECONDS`."""
+        if self._queue_due:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # outside the event loop (the CLI, a unit test): at once
+            self._send_queue()
+            return
+        self._queue_due = True
+        loop.call_later(QUEUE_COALESCE_SECONDS, self._send_due_queue)
+
+    def _send_due_queue(self) -> None:
+        self._queue_due = False
+        try:
+            self._send_queue()
+        except Exception:
+            log.exception("sending the queue snapshot failed; the next change sends it again")
+
+    def _send_queue(self) -> None:
         for agent_id, view in self.queue.views(self.hub.online_agents()).items():
             self.hub.to_agent(agent_id, QueueChanged(queue=view).frame())
         for handoff in self.queue.queued():  # everyone's place in the queue may have moved

@@ -13,11 +13,16 @@ from desk.config import Settings
 from desk.frames import AgentName, ConversationState
 from desk.hours import BusinessHours
 from desk.hub import Hub
+from desk.masking import mask_contacts, mask_email
 from desk.state import HandoffStatus, Mode
 from desk.store import Clock, Conversation, Handoff, Store, parse_time
 
 PRIORITY_RANK = {"high": 0, "normal": 1, "low": 2}
 CUSTOMER_ROLES = ("customer", "bot", "agent", "system")
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 class Queue:
@@ -82,37 +87,49 @@ class Queue:
             state.reply_expected = self.reply_expected(parse_time(handoff.created_at))
         return state
 
-    def summary_of(self, handoff: Handoff) -> dict[str, Any]:
+    def summary_of(self, handoff: Handoff, *, preview: bool = False) -> dict[str, Any]:
+        """What an agent reads about a handoff. `preview`: for lists and notifications every
+        agent sees, with emails and phone numbers masked (desk/masking.py); the conversation's
+        own view keeps them."""
         conversation = self.store.conversation(handoff.conversation_id)
         assert conversation is not None
         agent = self.store.staff(handoff.agent_id) if handoff.agent_id is not None else None
         last = self.store.last_message(handoff.conversation_id, CUSTOMER_ROLES)
         ended = handoff.claimed_at or handoff.closed_at
         until = parse_time(ended) if ended else self.clock()
+        shown = mask_contacts if preview else _as_is
+        email = conversation.customer_email
         return {
             "conversation_id": handoff.conversation_id,
             "handoff_id": handoff.id,
             "reason": handoff.reason,
             "priority": handoff.priority,
-            "summary": handoff.summary,
+            "summary": shown(handoff.summary),
             "status": handoff.status,
             "created_at": handoff.created_at,
             "waited_seconds": max(0, int((until - parse_time(handoff.created_at)).total_seconds())),
-            "customer": {"name": conversation.customer_name, "email": conversation.customer_email},
+            "customer": {
+                "name": conversation.customer_name,
+                "email": mask_email(email) if preview and email else email,
+                "customer_id": conversation.metadata.get("customer_id"),
+                "verified": conversation.metadata.get("customer_verified") is True,
+            },
             "agent": {"id": agent.id, "name": agent.name} if agent else None,
-            "last_message": {"role": last.role, "text": last.text[:300], "at": last.at} if last else None,
+            "last_message": {"role": last.role, "text": shown(last.text[:300]), "at": last.at}
+            if last
+            else None,
         }
 
     def views(self, agent_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """Each agent's console lists; the shared ones are read and summarised once for all."""
-        queued = [self.summary_of(h) for h in self.queued()]
-        tickets = [self.summary_of(h) for h in self.store.handoffs([HandoffStatus.TICKET])]
+        queued = [self.summary_of(h, preview=True) for h in self.queued()]
+        tickets = [self.summary_of(h, preview=True) for h in self.store.handoffs([HandoffStatus.TICKET])]
         assigned = self.store.handoffs([HandoffStatus.ASSIGNED])
         online = len(self.hub.online_agents())
         return {
             agent_id: {
                 "queued": queued,
-                "mine": [self.summary_of(h) for h in assigned if h.agent_id == agent_id],
+                "mine": [self.summary_of(h, preview=True) for h in assigned if h.agent_id == agent_id],
                 "tickets": tickets,
                 "online_agents": online,
             }

@@ -121,11 +121,13 @@ class ResolveBody(_Strict):
 
 # Widget frames (client -> desk)
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id is refused, not an OverflowError
+
 
 class HelloFrame(BaseModel):
     type: Literal["hello"]
     token: str | None = Field(None, max_length=400)
-    after: int = Field(0, ge=0)
+    after: int = Field(0, ge=0, le=MAX_ID)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -149,7 +151,7 @@ class ContactFrame(BaseModel):
 
 class AckFrame(BaseModel):
     type: Literal["ack"]
-    id: int = Field(ge=0)
+    id: int = Field(ge=0, le=MAX_ID)
 
 
 class TypingFrame(BaseModel):
@@ -165,7 +167,7 @@ class OlderFrame(BaseModel):
     """Earlier messages than `before` (the oldest the widget shows), a page at a time."""
 
     type: Literal["older"]
-    before: int = Field(ge=1)
+    before: int = Field(ge=1, le=MAX_ID)
 
 
 WidgetFrame = Annotated[
@@ -176,7 +178,7 @@ WidgetFrame = Annotated[
 
 class ConsoleTypingFrame(BaseModel):
     type: Literal["typing"]
-    conversation_id: str
+    conversation_id: str = Field(max_length=200)
     on: bool
 
 

@@ -7,8 +7,16 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_CLOCK_SKEW = timedelta(minutes=5)
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def hash_password(password: str) -> str:
@@ -46,24 +54,63 @@ def new_conversation_id() -> str:
 
 
 class ConversationSigner:
-    """`{conversation_id}.{signature}`: the widget's proof that a conversation is its own."""
+    """`{conversation_id}.{issued}.{signature}`: the widget's proof that a conversation is its own.
 
-    def __init__(self, key: str) -> None:
+    A token carries the second it was issued and is refused `max_age` later; the desk gives the
+    widget a fresh one on every connection, so a conversation in use never expires while an
+    abandoned token does. Changing the key revokes every token at once."""
+
+    def __init__(self, key: str, *, max_age: timedelta = timedelta(days=30), clock: Clock = _now) -> None:
         self._key = key.encode()
+        self.max_age = max_age
+        self._clock = clock
 
     def sign(self, conversation_id: str) -> str:
-        return f"{conversation_id}.{self._signature(conversation_id)}"
+        issued = str(int(self._clock().timestamp()))
+        return f"{conversation_id}.{issued}.{self._signature(conversation_id, issued)}"
 
     def verify(self, token: str) -> str | None:
-        """The conversation id of a valid token, None otherwise."""
-        conversation_id, _, signature = token.rpartition(".")
-        if not conversation_id or not hmac.compare_digest(signature, self._signature(conversation_id)):
+        """The conversation id of a valid, unexpired token, None otherwise."""
+        signed, _, signature = token.rpartition(".")
+        conversation_id, _, issued = signed.rpartition(".")
+        if not conversation_id or not issued.isdigit() or len(issued) > 12:
+            return None
+        if not hmac.compare_digest(signature, self._signature(conversation_id, issued)):
+            return None
+        age = self._clock() - datetime.fromtimestamp(int(issued), UTC)
+        if age > self.max_age or age < -_CLOCK_SKEW:
             return None
         return conversation_id
 
-    def _signature(self, conversation_id: str) -> str:
-        mac = hmac.new(self._key, b"conversation:" + conversation_id.encode(), hashlib.sha256).digest()
+    def _signature(self, conversation_id: str, issued: str) -> str:
+        message = f"conversation:{conversation_id}:{issued}".encode()
+        mac = hmac.new(self._key, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def identity_verified(customer_id: str, signature: str | None, secret: str) -> bool:
+    """Whether the host site vouched for `customer_id`: its server signs the id with the shared
+    identity secret (hex HMAC-SHA256, as Intercom's user hash) and the page passes both to the
+    widget. Without a secret nothing is verified."""
+    if not secret or not signature:
+        return False
+    expected = hmac.new(secret.encode(), customer_id.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(signature.strip().lower().encode(), expected.encode())
+
+
+MIN_SECRET_BYTES = 32
+
+
+def strong_enough(name: str, secret: str, *, optional: bool = False) -> None:
+    """Outside development every secret is at least 32 bytes (an empty one only where the
+    feature it guards is optional and then off). Raises ValueError naming the variable."""
+    if optional and not secret:
+        return
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(
+            f"{name} must be at least {MIN_SECRET_BYTES} bytes outside development "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
 
 
 def same_secret(given: str, expected: str) -> bool:

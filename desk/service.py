@@ -8,6 +8,9 @@
   notify         the frames sent to widgets and consoles (desk/notifications.py)
   sweeper        conversations the customer left (desk/sweeps.py)
   unstaffed      the queue turned into tickets when nobody can serve it (desk/sweeps.py)
+  mail, outbox   replies to tickets emailed, and delivered in the background (desk/mail/)
+  retention      purging closed conversations past DESK_RETENTION_DAYS (desk/retention.py)
+  widget_limits  per-connection and per-address limits on anonymous traffic (desk/flood.py)
 
 The conversation state machine is desk/state.py; the event vocabulary desk/events.py; sessions
 and staff desk/sessions.py and desk/staff.py. Routes are thin layers over these objects."""
@@ -24,10 +27,13 @@ from desk.assistant import Assistant
 from desk.clients import KBClient, RasaClient
 from desk.config import Settings
 from desk.conversations import PERSON_PAYLOAD, Conversations
+from desk.flood import WidgetLimits
 from desk.handoffs import Handoffs
 from desk.hub import Hub
+from desk.mail import MailOutbox, MailSender, ReplyMail, SmtpSender
 from desk.notifications import Notifier
 from desk.queue import Queue
+from desk.retention import Retention
 from desk.store import Store, iso, now
 from desk.sweeps import AbandonedSweep, UnstaffedQueue
 from desk.tasks import Tasks
@@ -45,6 +51,7 @@ class Desk:
         rasa: RasaClient,
         kb: KBClient,
         clock: Callable[[], datetime] = now,
+        mail_sender: MailSender | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -53,6 +60,7 @@ class Desk:
         self.kb = kb
         self.clock = clock
         self.tasks = Tasks()
+        self.widget_limits = WidgetLimits(settings)
         self.queue = Queue(settings=settings, store=store, hub=hub, clock=clock)
         self.notify = Notifier(hub=hub, queue=self.queue, store=store)
         self.handoffs = Handoffs(store=store, queue=self.queue, notify=self.notify, clock=clock)
@@ -66,6 +74,16 @@ class Desk:
         self.conversations = Conversations(
             settings=settings, store=store, notify=self.notify, assistant=self.assistant, tasks=self.tasks
         )
+        self.outbox = MailOutbox(
+            store=store,
+            sender=mail_sender or SmtpSender(settings),
+            clock=clock,
+            retry_seconds=settings.mail_retry_seconds,
+            retry_max_seconds=settings.mail_retry_max_seconds,
+        )
+        self.mail = ReplyMail(
+            settings=settings, store=store, signer=self.conversations.signer, wake=self.outbox.wake
+        )
         self.agents = AgentWork(
             settings=settings,
             store=store,
@@ -76,10 +94,12 @@ class Desk:
             kb=kb,
             tasks=self.tasks,
             clock=clock,
+            mail=self.mail,
         )
         self.sweeper = AbandonedSweep(
             store=store, hub=hub, after_seconds=settings.abandon_after_minutes * 60, clock=clock
         )
+        self.retention = Retention(store=store, days=settings.retention_days, clock=clock)
         self.unstaffed = UnstaffedQueue(
             available=self.queue.agents_available,
             to_tickets=self.handoffs.unstaffed,
@@ -89,9 +109,10 @@ class Desk:
 
     def start(self) -> None:
         """Called from the app's lifespan, on the event loop: redrive the assistant turns a
-        restart interrupted, and start the background sweeps."""
+        restart interrupted, and start the background sweeps and the mail outbox."""
         self.redrive_pending_turns()
         self.tasks.spawn(self._sweep_every(self.settings.sweep_seconds))
+        self.tasks.spawn(self.outbox.run())  # what a stop left in the mail outbox goes first
 
     def redrive_pending_turns(self) -> int:
         """A customer message stored and acknowledged whose assistant turn never finished (the
@@ -116,7 +137,7 @@ class Desk:
     async def _sweep_every(self, seconds: float) -> None:
         while True:
             await asyncio.sleep(seconds)
-            for sweep in (self.sweeper.sweep, self.unstaffed.check):
+            for sweep in (self.sweeper.sweep, self.unstaffed.check, self.retention.sweep):
                 try:
                     sweep()
                 except Exception:

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_TOKEN = "dev-editor-token"  # noqa: S105 - refused outside development
+MIN_SECRET_BYTES = 32  # every secret, outside development (an empty optional one: feature off)
 
 
 class Settings(BaseSettings):
@@ -59,6 +60,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
-        if self.environment != "development" and self.editor_token.get_secret_value() == PLACEHOLDER_TOKEN:
+        if self.environment == "development":
+            return self
+        if self.editor_token.get_secret_value() == PLACEHOLDER_TOKEN:
             raise ValueError("KB_EDITOR_TOKEN must be set to a real secret outside development")
+        for name, secret in (
+            ("KB_EDITOR_TOKEN", self.editor_token),
+            ("KB_SERVICE_TOKEN", self.service_token),
+        ):
+            value = secret.get_secret_value()
+            if (value or name == "KB_EDITOR_TOKEN") and len(value.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(f"{name} must be at least {MIN_SECRET_BYTES} bytes outside development")
         return self

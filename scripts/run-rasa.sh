@@ -15,5 +15,6 @@ mkdir -p "$root/var/rasa"
 auth=()
 if [ -n "${RASA_AUTH_TOKEN:-}" ]; then auth=(--auth-token "$RASA_AUTH_TOKEN"); fi
 cd bot
-exec ../.venv/rasa/bin/rasa run --enable-api "${auth[@]}" --port "$RASA_PORT" \
+# Loopback only unless RASA_HOST says otherwise: its HTTP API can rewrite any conversation.
+exec ../.venv/rasa/bin/rasa run --enable-api "${auth[@]}" --interface "${RASA_HOST:-127.0.0.1}" --port "$RASA_PORT" \
   --model models/kestrel.tar.gz --credentials credentials.yml --endpoints endpoints.yml

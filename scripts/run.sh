@@ -14,11 +14,16 @@ export KB_PUBLIC_URL="${KB_PUBLIC_URL:-${DESK_PUBLIC_URL}/help}"
 # The action server sends confirmed answers to the knowledge service as candidate examples:
 # one shared token, made up for this run unless both sides were given one.
 if [ -z "${KB_SERVICE_TOKEN:-}" ] && [ -z "${ACTIONS_KB_SERVICE_TOKEN:-}" ]; then
-  KB_SERVICE_TOKEN=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  KB_SERVICE_TOKEN=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
 fi
 export KB_SERVICE_TOKEN="${KB_SERVICE_TOKEN:-${ACTIONS_KB_SERVICE_TOKEN:-}}"
 export ACTIONS_KB_SERVICE_TOKEN="${ACTIONS_KB_SERVICE_TOKEN:-${KB_SERVICE_TOKEN}}"
 export DESK_KB_SERVICE_TOKEN="${DESK_KB_SERVICE_TOKEN:-${KB_SERVICE_TOKEN}}"
+# Rasa's HTTP API (trackers, injected events) always has a token: made up for this run unless given.
+if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
+  RASA_AUTH_TOKEN="${DESK_RASA_AUTH_TOKEN:-$(head -c 32 /dev/urandom | base64 | tr -d '/+=')}"
+fi
+export RASA_AUTH_TOKEN DESK_RASA_AUTH_TOKEN="${DESK_RASA_AUTH_TOKEN:-${RASA_AUTH_TOKEN}}"
 demo_agent=""
 if [ -z "${DESK_AGENTS:-}" ]; then
   demo_agent="  demo agent          ana@kestrel.example / kestrel-demo   (set DESK_AGENTS for real accounts)"
@@ -33,18 +38,19 @@ cat > "$banner" <<MSG
 ${demo_agent}
   help centre         ${DESK_PUBLIC_URL}/help/
   desk API docs       ${DESK_PUBLIC_URL}/docs
+  sent mail (dev)     ${DESK_PUBLIC_URL}/dev/mail   (replies to tickets, caught on 127.0.0.1:${DESK_SMTP_PORT:-8025})
   knowledge service   http://localhost:${KB_PORT}
   search API docs     http://localhost:${KB_PORT}/docs
   Rasa assistant      http://localhost:${RASA_PORT}/webhooks/rest/webhook
   action server       http://localhost:${ACTIONS_PORT}/health
   embedding model     ${KB_MODEL_PATH:-all-MiniLM-L6-v2 as bundled (untuned)}
 MSG
-echo "==> starting the knowledge service, action server, Rasa and the desk (the URLs follow once all answer)"
+echo "==> starting the knowledge service, action server, Rasa, the desk and its mail catcher (the URLs follow once all answer)"
 # The watcher runs beside honcho and prints the URLs only when every service answers.
 .venv/svc/bin/python -m tools.wait_ready "$banner" \
   "kb=http://127.0.0.1:${KB_PORT}/readyz" \
   "actions=http://127.0.0.1:${ACTIONS_PORT}/health" \
-  "rasa=http://127.0.0.1:${RASA_PORT}/status" \
+  "rasa=http://127.0.0.1:${RASA_PORT}/status?token=${RASA_AUTH_TOKEN}" \
   "desk=http://127.0.0.1:${DESK_PORT}/readyz" &
 watcher=$!
 trap 'kill "$watcher" 2>/dev/null || true; rm -f "$banner"' EXIT

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.slow
 def test_run_starts_every_service_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     train_bot()
     seed_kb_data(tmp_path / "kb")  # the index an earlier test's stack built, when there is one
-    ports = {name: free_port() for name in ("DESK_PORT", "KB_PORT", "RASA_PORT", "ACTIONS_PORT")}
+    names = ("DESK_PORT", "KB_PORT", "RASA_PORT", "ACTIONS_PORT", "DESK_SMTP_PORT")
+    ports = {name: free_port() for name in names}
     env = {
         **os.environ,
         **{name: str(port) for name, port in ports.items()},
@@ -30,6 +32,8 @@ def test_run_starts_every_service_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         "DESK_DATABASE_PATH": str(tmp_path / "desk.sqlite3"),
         "RASA_TRACKER_DB": str(tmp_path / "tracker.db"),
         "ACTIONS_OUTBOX_PATH": str(tmp_path / "outbox.sqlite3"),
+        "DESK_MAIL_CAPTURE_DIR": str(tmp_path / "mail"),
+        "RASA_AUTH_TOKEN": "",  # make run makes one up
     }
     log = tmp_path / "run.log"
     with log.open("wb") as out:
@@ -46,7 +50,6 @@ def test_run_starts_every_service_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         checks = {
             "desk": f"{desk}/readyz",
             "kb": f"http://127.0.0.1:{ports['KB_PORT']}/readyz",
-            "rasa": f"http://127.0.0.1:{ports['RASA_PORT']}/status",
             "actions": f"http://127.0.0.1:{ports['ACTIONS_PORT']}/health",
         }
         # The URLs are printed only once every service answers; until then it says what it waits for.
@@ -58,11 +61,15 @@ def test_run_starts_every_service_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert "is ready" in banner, banner[-3000:]
         for name, url in checks.items():
             assert httpx.get(url, timeout=5).status_code == 200, name
+        rasa_status = f"http://127.0.0.1:{ports['RASA_PORT']}/status"
+        assert httpx.get(rasa_status, timeout=5).status_code == 401  # Rasa's API has a token
         assert "==> waiting for" in banner
         assert "rasa (loading the trained model" in banner
         assert banner.index("==> waiting for") < banner.index("is ready")
         assert httpx.get(f"{desk}/").status_code == 200
-        for path in ("/console", "/docs", "/help/"):
+        with socket.create_connection(("127.0.0.1", ports["DESK_SMTP_PORT"]), timeout=5):
+            pass  # the development mail catcher listens
+        for path in ("/console", "/docs", "/help/", "/dev/mail"):
             assert f"localhost:{ports['DESK_PORT']}{path}" in banner
     finally:
         os.killpg(process.pid, signal.SIGINT)

@@ -92,3 +92,4 @@ AdminDep = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN))]
 ActingAdminDep = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN, acting=True))]
 AdminPage = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN, page=True))]
 ManagerDep = Annotated[StaffMember, Depends(RoleGuard(Role.MANAGER, Role.ADMIN))]  # the figures and events
+DevPage = Annotated[StaffMember, Depends(RoleGuard(Role.AGENT, Role.ADMIN, page=True))]  # development pages

@@ -4,10 +4,7 @@ console's live updates (docs/contracts/console.md)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
-from collections import deque
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,11 +12,24 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 
 from desk.errors import DeskError
+from desk.flood import ConnectionLimits
 from desk.frames import Ack, Error, OlderMessages, Pong, Welcome, WidgetMessage
 from desk.hub import Connection
 from desk.masking import mask_cards
 from desk.roles import Role
 from desk.routes.deps import SESSION_COOKIE, desk_of, sessions_of
+from desk.routes.socket_io import (
+    CLOSE_BAD_ORIGIN,
+    CLOSE_BAD_TOKEN,
+    CLOSE_POLICY,
+    CLOSE_SIGNED_OUT,
+    CLOSE_TRY_LATER,
+    Refused,
+    client_address,
+    close_quietly,
+    origin_allowed,
+    receive_json,
+)
 from desk.schemas import (
     AckFrame,
     ConsoleFrame,
@@ -33,69 +43,31 @@ from desk.schemas import (
     WidgetFrame,
 )
 from desk.service import Desk
-from desk.store import Message, StaffMember
+from desk.store import Conversation, Message, StaffMember
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 HELLO_TIMEOUT_SECONDS = 15
-CLOSE_TOO_BIG = 1009
-CLOSE_POLICY = 1008
-CLOSE_BAD_TOKEN = 4401
-CLOSE_BAD_ORIGIN = 4403
-CLOSE_SIGNED_OUT = 4401
 
 _widget_frames: TypeAdapter[Any] = TypeAdapter(WidgetFrame)
 _console_frames: TypeAdapter[Any] = TypeAdapter(ConsoleFrame)
 
 
-class FrameTooBig(Exception):
-    pass
-
-
-def origin_allowed(websocket: WebSocket, allowed: list[str], public_url: str) -> bool:
-    """Browsers always send Origin on a WebSocket handshake and CORS does not apply, so the
-    desk checks it itself. Clients without an Origin (not browsers) are let through: the
-    conversation token, not the origin, protects a conversation."""
-    origin = websocket.headers.get("origin")
-    if origin is None or "*" in allowed:
-        return True
-    own = "{0.scheme}://{0.netloc}".format(urlsplit(public_url))
-    return origin in allowed or origin == own or urlsplit(origin).netloc == websocket.headers.get("host")
-
-
-async def receive_json(websocket: WebSocket, limit: int) -> Any:
-    text = await websocket.receive_text()
-    if len(text.encode()) > limit:
-        raise FrameTooBig
-    return json.loads(text)
-
-
 @router.websocket("/ws/widget")
 async def widget_socket(websocket: WebSocket) -> None:
     desk = desk_of(websocket)
-    settings = desk.settings
-    if not origin_allowed(websocket, settings.allowed_origins, settings.public_url):
-        await websocket.close(code=CLOSE_BAD_ORIGIN, reason="origin not allowed")
-        return
-    await websocket.accept()
+    await websocket.accept()  # before any refusal, so that the page sees the close code
     try:
-        raw = await asyncio.wait_for(receive_json(websocket, settings.max_frame_bytes), HELLO_TIMEOUT_SECONDS)
-        hello = HelloFrame.model_validate(raw)
-    except FrameTooBig:
-        await websocket.close(code=CLOSE_TOO_BIG)
+        conversation, token, after = await _open_conversation(desk, websocket)
+    except Refused as refusal:
+        await close_quietly(websocket, refusal.code, refusal.reason)
         return
-    except (TimeoutError, ValueError, ValidationError, WebSocketDisconnect):
-        await _close_quietly(websocket, CLOSE_POLICY, "the first frame must be a hello")
+    except WebSocketDisconnect:
         return
-    opened = desk.conversations.open(hello.token, _clean_metadata(hello.metadata))
-    if opened is None:
-        await websocket.close(code=CLOSE_BAD_TOKEN, reason="unknown conversation token")
-        return
-    conversation, token = opened
     connection = Connection(websocket)
     connection.start()
-    history, has_older, reset = desk.conversations.history(conversation.id, hello.after)
+    history, has_older, reset = desk.conversations.history(conversation.id, after)
     state = desk.queue.state_of(conversation)
     welcome = Welcome(
         conversation_id=conversation.id, token=token, state=state, has_older=has_older, reset=reset
@@ -104,19 +76,20 @@ async def widget_socket(websocket: WebSocket) -> None:
     desk.hub.join_conversation(conversation.id, connection)
     for message in history:
         connection.send(WidgetMessage(message=message).frame())
-    limiter = RateLimiter(settings.messages_per_minute)
+    limits = desk.widget_limits.connection(client_address(websocket))
     try:
-        while True:
+        while not limits.exhausted:
             try:
-                raw = await receive_json(websocket, settings.max_frame_bytes)
-            except FrameTooBig:
-                await websocket.close(code=CLOSE_TOO_BIG)
-                break
-            except ValueError:
-                connection.send(_error("invalid_frame", "frames must be JSON objects"))
+                raw = await receive_json(websocket, desk.settings.max_frame_bytes)
+            except ValueError as e:
+                connection.send(_error("invalid_frame", f"frames must be flat JSON objects ({e})"))
                 continue
-            await _handle_widget_frame(desk, conversation.id, connection, raw, limiter)
-    except WebSocketDisconnect:
+            await _handle_widget_frame(desk, conversation.id, connection, raw, limits)
+        log.warning("closing a widget socket that kept exceeding its limits")
+        raise Refused(CLOSE_POLICY, "too many frames")
+    except Refused as refusal:
+        await close_quietly(websocket, refusal.code, refusal.reason)
+    except (WebSocketDisconnect, RuntimeError):  # RuntimeError: the socket closed meanwhile
         pass
     finally:
         desk.hub.leave_conversation(conversation.id, connection)
@@ -124,8 +97,29 @@ async def widget_socket(websocket: WebSocket) -> None:
         await connection.wait_stopped()
 
 
+async def _open_conversation(desk: Desk, websocket: WebSocket) -> tuple[Conversation, str, int]:
+    """Check the origin, read the hello, open its conversation (or a new one, within the
+    address's allowance): (conversation, fresh token, the last message id the widget has)."""
+    settings = desk.settings
+    if not origin_allowed(websocket, settings.allowed_origins, settings.public_url):
+        raise Refused(CLOSE_BAD_ORIGIN, "origin not allowed")
+    try:
+        raw = await asyncio.wait_for(receive_json(websocket, settings.max_frame_bytes), HELLO_TIMEOUT_SECONDS)
+        hello = HelloFrame.model_validate(raw)
+    except (TimeoutError, ValueError, ValidationError) as e:
+        raise Refused(CLOSE_POLICY, "the first frame must be a hello") from e
+    if not hello.token and not desk.widget_limits.may_start_conversation(client_address(websocket)):
+        log.warning("refused a new conversation: too many from one address")
+        raise Refused(CLOSE_TRY_LATER, "too many new conversations; try again later")
+    opened = desk.conversations.open(hello.token, _clean_metadata(hello.metadata))
+    if opened is None:
+        raise Refused(CLOSE_BAD_TOKEN, "unknown or expired conversation token")
+    conversation, token = opened
+    return conversation, token, hello.after
+
+
 async def _handle_widget_frame(
-    desk: Desk, conversation_id: str, connection: Connection, raw: Any, limiter: RateLimiter
+    desk: Desk, conversation_id: str, connection: Connection, raw: Any, limits: ConnectionLimits
 ) -> None:
     try:
         frame = _widget_frames.validate_python(raw)
@@ -134,9 +128,9 @@ async def _handle_widget_frame(
         connection.send(_error("invalid_frame", _first_problem(e), client_id))
         return
     try:
-        if isinstance(frame, MessageFrame | HandoffRequestFrame | OlderFrame) and not limiter.allow():
+        if not limits.allow(frame.type):
             client_id = getattr(frame, "client_id", None)
-            connection.send(_error("rate_limited", "too many messages; wait a moment", client_id))
+            connection.send(_error("rate_limited", f"too many {frame.type} frames; wait a moment", client_id))
         elif isinstance(frame, MessageFrame | HandoffRequestFrame):
             await _customer_says(desk, conversation_id, connection, frame)
         elif isinstance(frame, ContactFrame):
@@ -177,15 +171,15 @@ async def console_socket(websocket: WebSocket) -> None:
     disabled or given a new password from the CLI loses the socket too (the admin page closes
     it at once through the hub)."""
     desk = desk_of(websocket)
-    if not origin_allowed(websocket, [], desk.settings.public_url):
-        await websocket.close(code=CLOSE_BAD_ORIGIN, reason="origin not allowed")
-        return
+    await websocket.accept()  # before any refusal, so that the console sees the close code
     token = websocket.cookies.get(SESSION_COOKIE)
     agent = _agent_of(websocket, token)
-    if agent is None:
-        await websocket.close(code=CLOSE_SIGNED_OUT, reason="sign in as an agent first")
+    if not origin_allowed(websocket, [], desk.settings.public_url):
+        await close_quietly(websocket, CLOSE_BAD_ORIGIN, "origin not allowed")
         return
-    await websocket.accept()
+    if agent is None:
+        await close_quietly(websocket, CLOSE_SIGNED_OUT, "sign in as an agent first")
+        return
     connection = Connection(websocket)
     connection.start()
     desk.hub.join_console(agent.id, connection)
@@ -197,8 +191,8 @@ async def console_socket(websocket: WebSocket) -> None:
                 frame = _console_frames.validate_python(
                     await receive_json(websocket, desk.settings.max_frame_bytes)
                 )
-            except FrameTooBig:
-                await websocket.close(code=CLOSE_TOO_BIG)
+            except Refused as refusal:
+                await close_quietly(websocket, refusal.code, refusal.reason)
                 break
             except (ValueError, ValidationError):
                 connection.send(_error("invalid_frame", "unknown frame"))
@@ -233,27 +227,10 @@ async def _end_with_session(websocket: WebSocket, connection: Connection, token:
             return
 
 
-class RateLimiter:
-    """At most `per_minute` events in any sliding minute."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._times: deque[float] = deque()
-
-    def allow(self) -> bool:
-        moment = time.monotonic()
-        while self._times and moment - self._times[0] > 60:
-            self._times.popleft()
-        if len(self._times) >= self.per_minute:
-            return False
-        self._times.append(moment)
-        return True
-
-
 def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     """Keep what the widget documents, as short strings (it is customer-controlled); page
     addresses lose their query and fragment, where sites put emails, tokens and references."""
-    keys = ("page", "title", "locale", "customer_id", "referrer", "user_agent")
+    keys = ("page", "title", "locale", "customer_id", "customer_signature", "referrer", "user_agent")
     kept = {key: mask_cards(str(metadata[key])[:500]) for key in keys if metadata.get(key) is not None}
     for key in ("page", "referrer"):
         if key in kept:
@@ -269,10 +246,3 @@ def _first_problem(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ()))
     return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
-
-
-async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
-    try:
-        await websocket.close(code=code, reason=reason)
-    except RuntimeError:
-        log.debug("socket already closed")

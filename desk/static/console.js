@@ -476,7 +476,7 @@
       section("Customer", definitionList([
         ["Name", summary.customer?.name || customer.name || "Not given"],
         ["Email", summary.customer?.email || customer.email || "Not given"],
-        ["Customer ID", customer.customer_id || metadata.customer_id || "Not signed in"],
+        ["Customer ID", customerIdentity(summary.customer)],
       ])),
       section("Where", definitionList([
         ["Page", metadata.page ? link(metadata.page, metadata.page) : "Unknown"],
@@ -485,6 +485,16 @@
       section("What the assistant understood", turnsTable(handoff.turns)),
       section("Articles shown", articlesList(handoff.articles_shown)),
     );
+  }
+
+  /** The id the host page gave, and whether its server signed it (DESK_IDENTITY_SECRET). */
+  function customerIdentity(customer) {
+    if (!customer?.customer_id) return "Not signed in";
+    return customer.verified
+      ? el("span", {}, customer.customer_id, " ", el("span", { className: "badge verified" }, "verified"))
+      : el("span", {}, customer.customer_id, " ",
+        el("span", { className: "badge unverified", title: "The page said so; its server did not sign it" },
+          "unverified"));
   }
 
   // ---------- composer ----------

@@ -3,7 +3,10 @@
  *
  * Added to any page with one tag, no build step and no other requests:
  *   <script src="https://desk.example/widget.js" defer data-title="Kestrel Bank support"></script>
- * Optional attributes: data-title, data-customer-id, data-locale.
+ * Optional attributes: data-title, data-customer-id, data-customer-signature, data-locale.
+ * A signed-in customer's id is trusted only with data-customer-signature: the site's server
+ * computes hex(HMAC-SHA256(DESK_IDENTITY_SECRET, customer id)); without it agents see
+ * "unverified".
  *
  * It talks to the desk over one WebSocket, following docs/contracts/widget.md. Customer, bot and
  * agent text is untrusted: everything is rendered with DOM nodes and text nodes, never HTML.
@@ -30,6 +33,7 @@
   const WS_URL = `${deskUrl.protocol === "https:" ? "wss:" : "ws:"}//${deskUrl.host}/ws/widget`;
   const TITLE = script.dataset.title || "Kestrel Bank support";
   const CUSTOMER_ID = script.dataset.customerId || null;
+  const CUSTOMER_SIGNATURE = script.dataset.customerSignature || null;
   const LOCALE = script.dataset.locale || navigator.language || "en";
 
   // localStorage throws when storage is blocked; the widget then keeps its conversation per page.
@@ -38,6 +42,16 @@
     set(key, value) { try { localStorage.setItem(key, value); } catch { /* not persisted */ } },
     remove(key) { try { localStorage.removeItem(key); } catch { /* nothing stored */ } },
   };
+
+  // An emailed reply to a ticket links back with "#kestrel-conversation=TOKEN" (desk/mail/): that
+  // conversation is resumed here, on any device, and the panel opens. The token leaves the
+  // address bar at once, so it is neither bookmarked nor seen by the page's own scripts later.
+  const LINK_KEY = "kestrel-conversation";
+  const linked = new URLSearchParams(location.hash.slice(1)).get(LINK_KEY);
+  if (linked) {
+    store.set(TOKEN_KEY, linked);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Styles: every rule is scoped under .kw-root so the host page is never restyled.
@@ -281,6 +295,7 @@
   function helloFrame() {
     const metadata = { page: location.href, title: document.title, locale: LOCALE };
     if (CUSTOMER_ID) metadata.customer_id = CUSTOMER_ID;
+    if (CUSTOMER_ID && CUSTOMER_SIGNATURE) metadata.customer_signature = CUSTOMER_SIGNATURE;
     return { type: "hello", token: store.get(TOKEN_KEY), after: lastId, metadata };
   }
 
@@ -763,6 +778,7 @@
   document.head.append(h("style", {}, CSS));
   if (document.body) document.body.append(root);
   else document.addEventListener("DOMContentLoaded", () => document.body.append(root));
+  if (linked) open(); // the customer came from an emailed reply: show them the conversation
 
   window.KestrelWidget = Object.freeze({
     open,

@@ -1,8 +1,8 @@
 """Durable state of the desk in SQLite: one `Protocol` per kind of record (conversations and
-messages, handoffs, staff and sessions), implemented over one `Database` whose schema comes from
-numbered migrations, and the event log with the state machine's transitions (which write to
-several kinds in one transaction). `Store` is what the desk holds: every kind over one
-connection and clock."""
+messages, handoffs, staff and sessions, the mail outbox, retention), implemented over one `Database` whose
+schema comes from numbered migrations, and the event log with the state machine's transitions
+(which write to several kinds in one transaction). `Store` is what the desk holds: every kind
+over one connection and clock."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from desk.store.conversations import ConversationRecords, SqlConversations
 from desk.store.database import Clock, iso, now, parse_time
 from desk.store.events import EventLog, SqlEvents
 from desk.store.handoffs import HandoffRecords, SqlHandoffs
+from desk.store.mail import MailRecords, OutgoingMail, SqlMail
 from desk.store.records import Conversation, Handoff, Message, StaffMember
+from desk.store.retention import RetentionRecords, SqlRetention
 from desk.store.staff import SqlStaff, StaffExists, StaffRecords
 from desk.store.transitions import SqlTransitions, Transitions
 
@@ -21,7 +23,10 @@ __all__ = [
     "EventLog",
     "Handoff",
     "HandoffRecords",
+    "MailRecords",
     "Message",
+    "OutgoingMail",
+    "RetentionRecords",
     "StaffExists",
     "StaffMember",
     "StaffRecords",
@@ -33,5 +38,5 @@ __all__ = [
 ]
 
 
-class Store(SqlConversations, SqlHandoffs, SqlStaff, SqlTransitions, SqlEvents):
+class Store(SqlConversations, SqlHandoffs, SqlStaff, SqlTransitions, SqlEvents, SqlMail, SqlRetention):
     """The SQLite store: all record kinds over one connection (see database.py)."""

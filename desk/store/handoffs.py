@@ -47,9 +47,12 @@ class SqlHandoffs(SqlEvents):
             self._append(db, events)
 
     def recent_waits(self, limit: int = 50) -> list[float]:
-        """How long recent handoffs waited for an agent (for wait estimates)."""
+        """How long recent handoffs waited in the live queue for an agent (for wait estimates).
+        A ticket's wait (overnight, say) says nothing about the live queue and is left out."""
         rows = self._rows(
-            "SELECT created_at, claimed_at FROM handoffs WHERE claimed_at IS NOT NULL"
+            "SELECT created_at, claimed_at FROM handoffs h WHERE claimed_at IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.conversation_id = h.conversation_id"
+            " AND e.type = 'ticket_created' AND json_extract(e.payload, '$.handoff_id') = h.id)"
             " ORDER BY claimed_at DESC LIMIT ?",
             (limit,),
         )

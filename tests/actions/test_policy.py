@@ -118,4 +118,9 @@ def test_handoff_text_tells_the_wait_or_the_ticket() -> None:
 def test_production_refuses_the_placeholder_desk_token() -> None:
     with pytest.raises(ValidationError, match="ACTIONS_DESK_SERVICE_TOKEN"):
         ActionsSettings(environment="production")
-    assert ActionsSettings(environment="production", desk_service_token="s3cret").environment == "production"
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        ActionsSettings(environment="production", desk_service_token="s3cret")
+    with pytest.raises(ValidationError, match="ACTIONS_KB_SERVICE_TOKEN"):
+        ActionsSettings(environment="production", desk_service_token="s" * 32, kb_service_token="short")
+    real = ActionsSettings(environment="production", desk_service_token="s" * 32)
+    assert real.environment == "production"

@@ -12,9 +12,19 @@ def test_production_refuses_placeholder_secrets_and_the_demo_agent():
     with pytest.raises(ValidationError, match="DESK_SERVICE_TOKEN"):
         Settings(environment="production")
     with pytest.raises(ValidationError, match="demo agent"):
-        Settings(environment="production", service_token="s" * 20, secret_key="k" * 20)
+        Settings(environment="production", service_token="s" * 32, secret_key="k" * 32)
+    with pytest.raises(ValidationError, match="DESK_SECRET_KEY must be at least 32 bytes"):
+        Settings(environment="production", service_token="s" * 32, secret_key="k" * 31, agents="a@b.c:A:p")
+    with pytest.raises(ValidationError, match="DESK_IDENTITY_SECRET"):
+        Settings(
+            environment="production",
+            service_token="s" * 32,
+            secret_key="k" * 32,
+            identity_secret="short",
+            agents="a@b.c:A:p",
+        )
     ok = Settings(
-        environment="production", service_token="s" * 20, secret_key="k" * 20, agents="a@b.c:A:pw123456"
+        environment="production", service_token="s" * 32, secret_key="k" * 32, agents="a@b.c:A:pw123456"
     )
     assert ok.agents == ["a@b.c:A:pw123456"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desk.masking import luhn_valid, mask_cards
+from desk.masking import luhn_valid, mask_cards, mask_contacts
 
 
 @pytest.mark.parametrize(
@@ -28,3 +28,18 @@ def test_card_numbers_are_masked(text: str, masked: str):
 def test_the_luhn_check():
     assert luhn_valid("4111111111111111")
     assert not luhn_valid("4111111111111112")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("write to jo.smith@example.com please", "write to j•••@example.com please"),
+        ("call me on +44 20 7946 0958 after six", "call me on [phone] after six"),
+        ("my number is (020) 7946-0958", "my number is [phone]"),
+        ("07700 900123", "[phone]"),
+        ("order 12345 on 2026-12-01", "order 12345 on 2026-12-01"),  # too few digits for a phone
+        ("my card [card ending 1111] was stolen", "my card [card ending 1111] was stolen"),
+    ],
+)
+def test_contacts_are_masked_for_previews(text: str, masked: str):
+    assert mask_contacts(text) == masked

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,28 @@ def test_the_schema_refuses_unknown_modes_and_a_second_open_handoff(store: Store
             " (id, conversation_id, reason, priority, summary, request, status, created_at) VALUES"
             " ('ho_2', 'c1', 'r', 'normal', 's', '{}', 'queued', 't')"
         )
+
+
+def test_a_tickets_wait_does_not_count_as_a_live_queue_wait(tmp_path: Path):
+    store = Store(tmp_path / "d.sqlite3", clock=lambda: datetime(2026, 12, 1, 9, tzinfo=UTC))
+    agent = store.add_staff("a@x.example", "A", "h", frozenset())
+    store.create_conversation("live", {})
+    store.create_conversation("overnight", {})
+    live = replace(handoff("live", "ho_live"), created_at="2026-12-01T09:00:00.000Z")
+    store.transition("live", Step.QUEUE, expected=B, new_handoff=live)
+    store.transition(
+        "live",
+        Step.CLAIM,
+        expected=Q,
+        handoff_fields={"agent_id": agent.id, "claimed_at": "2026-12-01T09:02:00.000Z"},
+    )
+    night = replace(handoff("overnight", "ho_night"), created_at="2026-11-30T22:00:00.000Z")
+    ticket = ev.NewEvent("overnight", ev.SYSTEM, ev.TicketCreated(handoff_id="ho_night"))
+    store.transition("overnight", Step.TICKET, expected=B, new_handoff=night, events=[ticket])
+    store.transition(
+        "overnight",
+        Step.CLAIM,
+        expected=T,
+        handoff_fields={"agent_id": agent.id, "claimed_at": "2026-12-01T09:00:00.000Z"},
+    )
+    assert store.recent_waits() == [120.0]

@@ -241,7 +241,7 @@ def test_a_long_conversation_opens_at_its_latest_page_and_scrolls_back(
     assert token, "the first test's conversation should still be this browser's"
     store = Store(desk_stack.outbox.parent / "desk.sqlite3")  # the running desk's own database
     for n in range(120):
-        store.add_message(token.rpartition(".")[0], "bot" if n % 2 else "customer", f"old line {n}")
+        store.add_message(token.split(".")[0], "bot" if n % 2 else "customer", f"old line {n}")
     store.close()
 
     customer.refresh()

@@ -188,4 +188,8 @@ def test_production_refuses_the_placeholder_token() -> None:
 
     with pytest.raises(ValidationError, match="KB_EDITOR_TOKEN"):
         Settings(environment="production")
-    assert Settings(environment="production", editor_token="a-real-secret").environment == "production"
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        Settings(environment="production", editor_token="a-real-secret")
+    with pytest.raises(ValidationError, match="KB_SERVICE_TOKEN"):
+        Settings(environment="production", editor_token="e" * 32, service_token="short")
+    assert Settings(environment="production", editor_token="e" * 32).environment == "production"

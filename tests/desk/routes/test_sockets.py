@@ -176,6 +176,21 @@ def test_an_unreachable_assistant_also_hands_over(client: TestClient, assistant:
     assert [h.reason for h in desk.store.handoffs(["ticket"])] == ["customer_request"]
 
 
+def test_a_question_while_the_assistant_is_unreachable_is_handed_over_as_assistant_unavailable(
+    client: TestClient, assistant: FakeAssistant
+):
+    assistant.down = True
+    with client.websocket_connect("/ws/widget") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "q", "text": "how do I change my address"})
+        state = receive_until(ws, lambda f: f["type"] == "state")["state"]
+        note = receive_until(ws, is_message("system"))["message"]
+    assert state["mode"] == "ticket"  # nobody is online in this test
+    assert "passed to our team" in note["text"]
+    desk = client.app.state.desk  # type: ignore[attr-defined]
+    assert [h.reason for h in desk.store.handoffs(["ticket"])] == ["assistant_unavailable"]
+
+
 def test_a_ticket_takes_the_customers_email(client: TestClient):
     with client.websocket_connect("/ws/widget") as ws:
         hello(ws)
@@ -262,7 +277,7 @@ def test_a_turn_cut_off_by_a_stop_is_answered_after_the_restart(settings, assist
 def test_a_long_history_opens_with_its_latest_page_and_pages_back(client: TestClient):
     with client.websocket_connect("/ws/widget") as ws:
         token = hello(ws)["token"]
-    cid = token.rpartition(".")[0]
+    cid = token.split(".")[0]
     store = client.app.state.desk.store  # type: ignore[attr-defined]
     ids = [store.add_message(cid, "bot" if n % 2 else "customer", f"line {n}")[0].id for n in range(600)]
     with client.websocket_connect("/ws/widget") as ws:
