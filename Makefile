@@ -18,12 +18,14 @@ TUNED_MODEL := var/model/kestrel-minilm
 export KB_MODEL_PATH ?= $(abspath $(TUNED_MODEL))
 
 .PHONY: help setup prepare-run prepare-test system model tune bot-model run test test-fast lint format eval \
+	privacy-check \
 	calibrate bench bench-setup clean
 
 help:
 	@echo "make run        set up, then start every service (Ctrl-C stops them)"
 	@echo "make test       set up, then run the whole test suite"
 	@echo "make lint       ruff (lint + format check) and mypy"
+	@echo "make privacy-check  card numbers, emails and phones typed everywhere; then every file searched"
 	@echo "make eval       answer quality on labelled data (search, then the whole assistant)"
 	@echo "make bench      speed and memory benchmarks"
 	@echo "make bench-setup  time every setup step in a fresh clone (var/bench/setup.json)"
@@ -75,6 +77,11 @@ run: prepare-run
 test: prepare-test
 	$(SVC_PY) -m pytest $(PYTEST_ARGS)
 	$(RASA_PY) -m pytest tests/actions $(PYTEST_ARGS)
+
+# The personal-data check alone (it also runs in `make test`): card numbers, emails and phone
+# numbers typed everywhere, then every database, log and outbox searched.
+privacy-check: prepare-test
+	$(SVC_PY) -m pytest tests/e2e/test_personal_data.py $(PYTEST_ARGS)
 
 test-fast: setup
 	$(SVC_PY) -m pytest -m "not slow" $(PYTEST_ARGS)

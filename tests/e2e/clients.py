@@ -16,9 +16,12 @@ Frame = dict[str, Any]
 
 
 class Customer:
-    def __init__(self, desk: str, token: str | None = None, after: int = 0) -> None:
+    def __init__(
+        self, desk: str, token: str | None = None, after: int = 0, metadata: dict[str, str] | None = None
+    ) -> None:
         self.desk = desk
         self.token = token
+        self.metadata = metadata or {"page": f"{desk}/", "locale": "en-GB"}
         self.frames: list[Frame] = []
         self.socket: ClientConnection | None = None
         self.connect(after)
@@ -31,7 +34,7 @@ class Customer:
                     "type": "hello",
                     "token": self.token,
                     "after": after,
-                    "metadata": {"page": f"{self.desk}/", "locale": "en-GB"},
+                    "metadata": self.metadata,
                 }
             )
         )
@@ -64,17 +67,13 @@ class Customer:
                 return frame
         raise TimeoutError("the expected frame did not come")
 
-    def drain(self, quiet: float = 1.5) -> list[Frame]:
-        """Every frame until the socket has been quiet for `quiet` seconds."""
-        assert self.socket is not None
-        got = []
-        while True:
-            try:
-                frame = json.loads(self.socket.recv(timeout=quiet))
-            except TimeoutError:
-                return got
-            self.frames.append(frame)
-            got.append(frame)
+    def until_pong(self, timeout: float = 60) -> list[Frame]:
+        """Every frame the desk sent before it answered a ping sent now: all it had for this
+        socket by then (one socket's frames keep their order), with no wait for a silence."""
+        start = len(self.frames)
+        self.send({"type": "ping"})
+        self.wait(lambda f: f["type"] == "pong", timeout)
+        return self.frames[start:-1]
 
     def message_from(self, role: str, timeout: float = 60) -> Frame:
         return self.wait(lambda f: f["type"] == "message" and f["message"]["role"] == role, timeout)[
