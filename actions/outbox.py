@@ -19,11 +19,15 @@ from actions.errors import RejectedRequest, ServiceUnavailable
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[Dict[str, Any]], Awaitable[Dict[str, Any]]]
+Clock = Callable[[], float]
+
+MAX_BACKOFF_SECONDS = 300.0
 
 
 class Outbox:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, clock: Clock = time.time) -> None:
         self.path = path
+        self._clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         with self._connect() as db:
@@ -51,7 +55,7 @@ class Outbox:
             db.execute(
                 "INSERT OR IGNORE INTO outbox (handoff_id, payload, next_attempt, last_error)"
                 " VALUES (?, ?, ?, 'not delivered yet')",
-                (payload["handoff_id"], json.dumps(payload), time.time() + hold_seconds),
+                (payload["handoff_id"], json.dumps(payload), self._clock() + hold_seconds),
             )
 
     def add(self, payload: Dict[str, Any], error: str, *, rejected: bool = False) -> None:
@@ -64,14 +68,14 @@ class Outbox:
                 (
                     payload["handoff_id"],
                     json.dumps(payload),
-                    time.time(),
+                    self._clock(),
                     error,
                     "rejected" if rejected else "pending",
                 ),
             )
 
     def pending(self, now: Optional[float] = None) -> List[Dict[str, Any]]:
-        now = time.time() if now is None else now
+        now = self._clock() if now is None else now
         with self._lock, self._connect() as db:
             rows = db.execute(
                 "SELECT payload FROM outbox WHERE state = 'pending' AND next_attempt <= ?"
@@ -92,11 +96,17 @@ class Outbox:
         with self._lock, self._connect() as db:
             row = db.execute("SELECT attempts FROM outbox WHERE handoff_id = ?", (handoff_id,)).fetchone()
             attempts = (row[0] if row else 0) + 1
-            backoff = min(300.0, 2.0**attempts)
+            backoff = min(MAX_BACKOFF_SECONDS, 2.0**attempts)
             db.execute(
                 "UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ?, state = ?"
                 " WHERE handoff_id = ?",
-                (attempts, time.time() + backoff, error, "rejected" if permanent else "pending", handoff_id),
+                (
+                    attempts,
+                    self._clock() + backoff,
+                    error,
+                    "rejected" if permanent else "pending",
+                    handoff_id,
+                ),
             )
 
     async def flush(self, deliver: Deliver, now: Optional[float] = None) -> int:

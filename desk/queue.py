@@ -18,6 +18,8 @@ from desk.state import HandoffStatus, Mode
 from desk.store import Clock, Conversation, Handoff, Store, parse_time
 
 PRIORITY_RANK = {"high": 0, "normal": 1, "low": 2}
+# A queued customer is never told "0 seconds", even when recent claims were instant.
+MIN_WAIT_SECONDS = 30
 CUSTOMER_ROLES = ("customer", "bot", "agent", "system")
 
 
@@ -57,7 +59,9 @@ class Queue:
         agents = max(1, len(self.hub.online_agents()))
         waits = self.store.recent_waits()
         per_conversation = (
-            statistics.median(waits) if len(waits) >= 5 else self.settings.default_handle_seconds
+            max(MIN_WAIT_SECONDS, statistics.median(waits))
+            if len(waits) >= 5
+            else self.settings.default_handle_seconds
         )
         return int(math.ceil(position / agents) * per_conversation)
 

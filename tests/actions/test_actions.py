@@ -428,7 +428,10 @@ def test_a_handoff_is_in_the_outbox_before_it_is_sent(backends: FakeBackends, sv
     """Cancelled while the desk is answering (a restart): the handoff is still on disk."""
     from actions.handoff import deliver_handoff
 
+    sent = asyncio.Event()  # bound to the loop that first waits on it
+
     async def never_answers(payload: Dict[str, Any]) -> Dict[str, Any]:
+        sent.set()
         await asyncio.sleep(3600)
         return {}
 
@@ -437,7 +440,7 @@ def test_a_handoff_is_in_the_outbox_before_it_is_sent(backends: FakeBackends, sv
 
     async def cancelled_mid_send() -> None:
         sending = asyncio.create_task(deliver_handoff(svc, payload))
-        await asyncio.sleep(0.05)
+        await asyncio.wait_for(sent.wait(), 10)  # the request is on its way
         sending.cancel()
         with pytest.raises(asyncio.CancelledError):
             await sending

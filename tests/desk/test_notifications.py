@@ -36,13 +36,22 @@ class FakeQueue:
 def test_a_burst_of_queue_changes_sends_one_snapshot_per_console():
     hub, queue = CountingHub(), FakeQueue()
     notifier = Notifier(hub=hub, queue=queue, store=None)  # type: ignore[arg-type]
+    send = notifier._send_queue
+    sent = asyncio.Queue[None]()
+
+    def counted() -> None:
+        send()
+        sent.put_nowait(None)
+
+    notifier._send_queue = counted  # type: ignore[method-assign]
 
     async def burst() -> None:
         for _ in range(50):
             notifier.queue_changed()
-        await asyncio.sleep(QUEUE_COALESCE_SECONDS * 3)
+        await asyncio.wait_for(sent.get(), QUEUE_COALESCE_SECONDS + 10)
+        assert not notifier._queue_due  # nothing else scheduled: one snapshot for the burst
         notifier.queue_changed()  # a later change is sent too
-        await asyncio.sleep(QUEUE_COALESCE_SECONDS * 3)
+        await asyncio.wait_for(sent.get(), QUEUE_COALESCE_SECONDS + 10)
 
     asyncio.run(burst())
     assert queue.reads == 2

@@ -129,9 +129,13 @@ def test_customer_and_agent_in_real_browsers(desk_stack: Stack, drivers: tuple[W
     assert "queue" in css(customer, '[data-testid="kw-status"]')[0].text.lower()
     shot(customer, "03-customer-waiting-in-the-queue")
 
-    # The agent sees it arrive (title badge), opens it, reads the context and claims it.
-    item = wait_for(agent, lambda d: css(d, '[data-testid="queue-item"]'))[0]
-    wait_for(agent, lambda d: d.title.startswith("(1)"))
+    # The agent sees it arrive (title badge), opens it, reads the context and claims it. Others
+    # may be waiting too (a test before this one): the title counts them all.
+    token = customer.execute_script("return localStorage.getItem('kestrel-widget:token')")
+    queued = '[data-testid="queue-item"]'
+    this_one = f'{queued}[data-conversation-id="{token.split(".")[0]}"]'
+    item = wait_for(agent, lambda d: css(d, this_one))[0]
+    wait_for(agent, lambda d: d.title.startswith(f"({len(css(d, queued))})"))
     item.click()
     card = wait_for(
         agent, lambda d: [c for c in css(d, '[data-testid="context-card"]') if "hasn't arrived" in c.text]
@@ -139,7 +143,9 @@ def test_customer_and_agent_in_real_browsers(desk_stack: Stack, drivers: tuple[W
     assert "customer request" in card.text.lower()  # the reason
     assert "request_human" in card.text  # what the assistant understood
     shot(agent, "04-agent-sees-the-context")
-    claim = wait_for(agent, lambda d: [b for b in css(d, '[data-testid="claim"]') if b.is_displayed()])[0]
+    claim = wait_for(
+        agent, lambda d: [b for b in css(d, f'{this_one} [data-testid="claim"]') if b.is_displayed()]
+    )[0]
     claim.click()
     wait_for(customer, lambda d: mode(d) == "agent")
 
@@ -268,3 +274,77 @@ def test_a_long_conversation_opens_at_its_latest_page_and_scrolls_back(
     assert mine
     assert not [m for m in messages(customer, "customer") if "4111 1111" in widget_text(m)]
     shot(customer, "13-card-number-masked")
+
+
+# Loaded before the widget: counts its sockets and welcomes, and can drop the socket the moment a
+# message has gone out, before the desk's ack can come back (a closing socket delivers nothing).
+SOCKET_PROBE = """
+window.kwProbe = { sockets: [], welcomes: 0, dropAfterMessage: false };
+window.WebSocket = class extends window.WebSocket {
+  constructor(...args) {
+    super(...args);
+    kwProbe.sockets.push(this);
+    this.addEventListener("message", (e) => {
+      if (JSON.parse(e.data).type === "welcome") kwProbe.welcomes++;
+    });
+  }
+  send(data) {
+    super.send(data);
+    if (kwProbe.dropAfterMessage && JSON.parse(data).type === "message") {
+      kwProbe.dropAfterMessage = false;
+      this.close();
+    }
+  }
+};
+"""
+
+
+def test_unacknowledged_messages_are_sent_again_after_a_reconnect_and_kept_once(
+    desk_stack: Stack, tmp_path: Path
+) -> None:
+    from desk.store import Store
+
+    desk = desk_stack.desk
+    assert desk
+    customer = browser(tmp_path / "profile", 420, 860)
+    try:
+        customer.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SOCKET_PROBE})
+        customer.get(f"{desk}/")
+        css(customer, '[data-testid="kw-launcher"]')[0].click()
+        wait_for(customer, lambda d: d.execute_script("return kwProbe.welcomes") == 1)
+
+        # Sent, then the socket drops before the ack: stored, but the widget cannot know.
+        customer.execute_script("kwProbe.dropAfterMessage = true")
+        lost_ack = "I ordered a new card ten days ago and it still hasn't come"
+        customer_says(customer, lost_ack)
+        wait_for(customer, lambda d: d.execute_script("return kwProbe.welcomes") == 2)
+
+        # Typed while the socket is closing: never on the wire until the next welcome.
+        never_sent = "how long does a transfer to another UK bank take?"
+        pending = customer.execute_script(
+            """kwProbe.sockets.at(-1).close();
+            document.querySelector('[data-testid="kw-input"]').value = arguments[0];
+            document.querySelector('[data-testid="kw-send"]').click();
+            return [...document.querySelectorAll('[data-testid="kw-message"][data-pending="true"]')]
+              .map((m) => m.textContent);""",
+            never_sent,
+        )
+        assert [text for text in pending if never_sent in text], pending
+        wait_for(customer, lambda d: d.execute_script("return kwProbe.welcomes") == 3)
+
+        def shown(d: WebDriver, text: str) -> list[WebElement]:
+            return [m for m in messages(d, "customer") if text in widget_text(m)]
+
+        for text in (lost_ack, never_sent):
+            wait_for(customer, lambda d, t=text: shown(d, t)[0].get_attribute("data-pending") == "false")
+            assert len(shown(customer, text)) == 1
+        shot(customer, "14-messages-resent-after-reconnects")
+        token = customer.execute_script("return localStorage.getItem('kestrel-widget:token')")
+    finally:
+        customer.quit()
+    store = Store(desk_stack.outbox.parent / "desk.sqlite3")  # the running desk's own database
+    try:
+        stored = [m.text for m in store.messages(token.split(".")[0], roles=("customer",))]
+    finally:
+        store.close()
+    assert stored == [lost_ack, never_sent]
