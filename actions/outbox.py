@@ -136,10 +136,13 @@ class OutboxWorker:
     """Retries the outbox in the background of the action server's event loop; started when the
     server starts (actions/__main__.py), and again by any handoff should it have stopped."""
 
-    def __init__(self, outbox: Outbox, deliver: Deliver, interval: float) -> None:
+    def __init__(
+        self, outbox: Outbox, deliver: Deliver, interval: float, *, flush_timeout: float = 60.0
+    ) -> None:
         self.outbox = outbox
         self._deliver = deliver
         self._interval = interval
+        self._flush_timeout = flush_timeout
         self._task: Optional[asyncio.Task[None]] = None
 
     def ensure_running(self) -> None:
@@ -149,7 +152,11 @@ class OutboxWorker:
     async def _run(self) -> None:
         while True:
             try:
-                await self.outbox.flush(self._deliver)
+                # Bounded: a send that hangs (a connection left broken by a restart) must not
+                # stop every later retry; what is left is tried again on the next round.
+                await asyncio.wait_for(self.outbox.flush(self._deliver), self._flush_timeout)
+            except asyncio.TimeoutError:
+                log.error("outbox flush took over %.0f s; trying again", self._flush_timeout)
             except Exception:  # the worker must outlive any single failure
                 log.exception("outbox flush failed")
             await asyncio.sleep(self._interval)

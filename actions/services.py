@@ -36,10 +36,19 @@ def build_services(config: ActionsSettings) -> Services:
     desk = DeskClient(
         config.desk_url, config.desk_service_token.get_secret_value(), timeout=config.http_timeout_seconds
     )
-    outbox = Outbox(config.outbox_path)
-    return Services(
-        config, kb, desk, outbox, OutboxWorker(outbox, desk.create_handoff, config.outbox_retry_seconds)
+    # The worker has a client of its own: a customer's request the server cancels mid-send
+    # (Rasa restarting, say) must not leave the worker's connections in a broken state.
+    worker_desk = DeskClient(
+        config.desk_url, config.desk_service_token.get_secret_value(), timeout=config.http_timeout_seconds
     )
+    outbox = Outbox(config.outbox_path)
+    worker = OutboxWorker(
+        outbox,
+        worker_desk.create_handoff,
+        config.outbox_retry_seconds,
+        flush_timeout=max(30.0, 4 * config.http_timeout_seconds),
+    )
+    return Services(config, kb, desk, outbox, worker)
 
 
 @functools.lru_cache(maxsize=1)

@@ -8,32 +8,44 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tools.services import ROOT, RunningService, free_port, run_command, wait_ready
+from tools.services import (
+    ROOT,
+    RestartableService,
+    RunningService,
+    free_port,
+    run_command,
+    run_restartable,
+    wait_ready,
+)
 
 RASA_PY = str(ROOT / ".venv" / "rasa" / "bin" / "python")
 
 
 EDITOR_TOKEN = "stack-editor-token"  # noqa: S105 - a test stack's own
 SERVICE_TOKEN = "stack-service-token"  # noqa: S105
+RASA_TOKEN = "stack-rasa-token-for-its-http-api"  # noqa: S105 - Rasa's API refuses calls without it
 
 
 @dataclass(frozen=True)
 class Stack:
     """The running services' URLs. The knowledge service takes examples with EDITOR_TOKEN, and
-    the action server sends confirmed answers to it with SERVICE_TOKEN."""
+    the action server sends confirmed answers to it with SERVICE_TOKEN. A stack started
+    `restartable` names its services ("kb", "desk", "actions", "rasa") in `services`, each of
+    which can be killed and restarted on its port."""
 
     rasa: str
     kb: str
     outbox: Path
     logs: Path
     desk: str | None = None
+    services: Mapping[str, RestartableService] = field(default_factory=dict)
 
     def say(self, sender: str, text: str, timeout: float = 60, **metadata: Any) -> list[dict[str, Any]]:
         """One customer message through Rasa's REST channel, as the widget sends it."""
@@ -75,10 +87,11 @@ def assistant_stack(
     kb_data: Path | None = None,
     with_desk: bool = False,
     desk_env: dict[str, str] | None = None,
+    restartable: bool = False,
 ) -> Iterator[Stack]:
     """kb_service, the action server and Rasa on free ports, and the desk `with_desk`. Without
     the desk its URL is a closed port: handoffs then wait in the outbox, as they would while the
-    desk is down."""
+    desk is down. `restartable`: each service can be SIGKILLed and restarted (Stack.services)."""
     train_bot()
     workdir.mkdir(parents=True, exist_ok=True)
     kb_port, desk_port, rasa_port, actions_port = free_port(), free_port(), free_port(), free_port()
@@ -89,10 +102,24 @@ def assistant_stack(
     # knowledge service builds its index.
     with contextlib.ExitStack() as services:
         started: list[tuple[RunningService, str, float]] = []
+        restartables: dict[str, RestartableService] = {}
 
         def spawn(
             name: str, command: list[str], env: dict[str, str], port: int, ready: str
         ) -> RunningService:
+            if restartable:
+                restartables[name] = services.enter_context(
+                    run_restartable(
+                        command,
+                        env=env,
+                        port_variable=f"{name.upper()}_PORT",
+                        log_path=workdir / f"{name}.log",
+                        ready_path=ready,
+                        port=port,
+                    )
+                )
+                started.append((restartables[name].running, ready, 300 if name == "rasa" else 180))
+                return restartables[name].running
             service = services.enter_context(
                 run_command(
                     command,
@@ -121,6 +148,13 @@ def assistant_stack(
                 "DESK_KB_URL": kb_url,
                 "DESK_DATABASE_PATH": str(workdir / "desk.sqlite3"),
                 "DESK_PUBLIC_URL": desk_url,
+                "DESK_RASA_AUTH_TOKEN": RASA_TOKEN,
+                "DESK_KB_EDITOR_TOKEN": EDITOR_TOKEN,  # the editor pages use kb's editing API
+                # Every test client shares one address (loopback): per-address limits are
+                # tested on their own (tests/desk), not in the way of many simulated customers.
+                "DESK_NEW_CONVERSATIONS_PER_HOUR": "1000000",
+                "DESK_ADDRESS_MESSAGES_PER_MINUTE": "1000000",
+                "DESK_ADDRESS_FRAMES_PER_MINUTE": "1000000",
                 **(desk_env or {}),
             }
             spawn("desk", [sys.executable, "-m", "desk"], desk_settings, desk_port, "/readyz")
@@ -131,9 +165,21 @@ def assistant_stack(
             "ACTIONS_OUTBOX_PATH": str(workdir / "outbox.sqlite3"),
         }
         spawn("actions", [RASA_PY, "-m", "actions"], actions_env, actions_port, "/health")
-        rasa_env = {"ACTIONS_PORT": str(actions_port), "RASA_TRACKER_DB": str(workdir / "tracker.db")}
-        rasa = spawn("rasa", [str(ROOT / "scripts" / "run-rasa.sh")], rasa_env, rasa_port, "/status")
+        rasa_env = {
+            "ACTIONS_PORT": str(actions_port),
+            "RASA_TRACKER_DB": str(workdir / "tracker.db"),
+            "RASA_AUTH_TOKEN": RASA_TOKEN,
+        }
+        rasa_command = [str(ROOT / "scripts" / "run-rasa.sh")]
+        rasa = spawn("rasa", rasa_command, rasa_env, rasa_port, f"/status?token={RASA_TOKEN}")
         for service, path, timeout in started:
             wait_ready(service, path, timeout)
         _built_kb.setdefault("data", kb_dir)
-        yield Stack(rasa.url, kb_url, workdir / "outbox.sqlite3", workdir, desk_url if with_desk else None)
+        yield Stack(
+            rasa.url,
+            kb_url,
+            workdir / "outbox.sqlite3",
+            workdir,
+            desk_url if with_desk else None,
+            restartables,
+        )

@@ -74,6 +74,32 @@ def test_the_worker_keeps_retrying_in_the_background_until_the_desk_accepts(tmp_
     assert [h["handoff_id"] for h in backends.handoffs] == ["ho_worker_0001"]
 
 
+def test_a_send_that_hangs_does_not_stop_later_retries(tmp_path: Path) -> None:
+    """A connection left broken (the desk killed mid-request) can hang a send: the worker gives
+    the round up after its flush timeout and delivers on a later one."""
+    outbox = Outbox(tmp_path / "hang.sqlite3")
+    outbox.add({"handoff_id": "ho_hang_0001", "conversation_id": "c3"}, "not delivered yet")
+    calls: List[str] = []
+
+    async def hangs_once(payload: Dict[str, Any]) -> Dict[str, Any]:
+        calls.append(payload["handoff_id"])
+        if len(calls) == 1:
+            await asyncio.sleep(3600)
+        return {"status": "queued"}
+
+    worker = OutboxWorker(outbox, hangs_once, 0.01, flush_timeout=0.2)
+
+    async def scenario() -> None:
+        worker.ensure_running()
+        deadline = time.monotonic() + 10
+        while outbox.count() != 0:
+            assert time.monotonic() < deadline, "the hung send stopped the worker"
+            await asyncio.sleep(0.01)
+
+    asyncio.run(scenario())
+    assert calls == ["ho_hang_0001", "ho_hang_0001"]
+
+
 class FakeDesk(BaseHTTPRequestHandler):
     received: ClassVar[List[Dict[str, Any]]] = []
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.stack import EDITOR_TOKEN, Stack, assistant_stack
+from tools.stack import EDITOR_TOKEN, RASA_TOKEN, Stack, assistant_stack
 
 pytestmark = pytest.mark.slow
 
@@ -58,8 +58,11 @@ def test_a_person_on_request_survives_the_desk_being_down_then_hand_back(stack: 
     assert stack.say(sender, "hello? anyone there?") == []  # paused: the bot stays silent
 
     base = f"{stack.rasa}/conversations/{sender}"
-    httpx.post(f"{base}/tracker/events", json=[{"event": "resume"}], timeout=30).raise_for_status()
-    back = httpx.post(f"{base}/trigger_intent", json={"name": "handed_back"}, timeout=60)
+    token = {"token": RASA_TOKEN}  # Rasa's HTTP API refuses calls without it
+    assert httpx.post(f"{base}/tracker/events", json=[{"event": "resume"}], timeout=30).status_code == 401
+    resumed = httpx.post(f"{base}/tracker/events", params=token, json=[{"event": "resume"}], timeout=30)
+    resumed.raise_for_status()
+    back = httpx.post(f"{base}/trigger_intent", params=token, json={"name": "handed_back"}, timeout=60)
     back.raise_for_status()
     assert "assistant again" in texts(back.json()["messages"])
     answer = stack.say(sender, "how long does a transfer to another UK bank take?")
