@@ -24,6 +24,7 @@ from eval.datasets import Example, banking77_train
 from kb_service.app import ranking_policy
 from kb_service.config import Settings
 from kb_service.embedder import Embedder, SentenceTransformerEmbedder, bundled_model_path
+from kb_service.folder import folder_store
 from kb_service.knowledge import KnowledgeBase
 from kb_service.onnx_encoder import OnnxEmbedder
 from tools.services import ROOT
@@ -40,7 +41,7 @@ def open_kb(settings: Settings, embedder: Embedder, data_dir: Path) -> tuple[Kno
     embedder.warm_up()
     loaded = time.perf_counter()
     kb = KnowledgeBase(
-        knowledge_dir=settings.knowledge_dir,
+        store=folder_store(settings.knowledge_dir),
         data_dir=data_dir,
         embedder=embedder,
         policy=ranking_policy(settings),

@@ -13,6 +13,7 @@ import argparse
 import http.client
 import json
 import statistics
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import httpx
 from eval.datasets import banking77_train, out_of_scope
 from kb_service.app import load_knowledge_base
 from kb_service.config import Settings
+from kb_service.folder import folder_store
 from tools.services import ROOT, run_service
 
 
@@ -80,7 +82,8 @@ def main() -> None:
     ]
     data_dir = ROOT / "var" / "kb"
     settings = Settings(knowledge_dir=ROOT / "knowledge", data_dir=data_dir)
-    kb = load_knowledge_base(settings, None)  # builds or reuses the same saved index as the service
+    # builds or reuses the same saved index as the service, over the articles as they are in git
+    kb = load_knowledge_base(settings, None, store=folder_store(settings.knowledge_dir))
     embedder = kb.embedder
 
     encode_ms: list[float] = []
@@ -89,8 +92,13 @@ def main() -> None:
     server_encode_ms: list[float] = []
     env = {"KB_DATA_DIR": str(data_dir), "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge")}
     with (
+        tempfile.TemporaryDirectory() as tmp,
+        # a fresh article store: the service serves the articles as they are in git
         run_service(
-            "kb_service", env=env, port_variable="KB_PORT", log_path=ROOT / "var/log/bench-kb.log"
+            "kb_service",
+            env={**env, "KB_STORE_PATH": str(Path(tmp) / "articles.sqlite3")},
+            port_variable="KB_PORT",
+            log_path=ROOT / "var/log/bench-kb.log",
         ) as svc,
         LeanClient(svc.url) as client,
     ):

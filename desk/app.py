@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -12,14 +13,29 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from desk.article_stats import EventSignals
 from desk.clients import KBClient, RasaClient
 from desk.config import Settings
+from desk.editing import Editing
 from desk.errors import DeskError
 from desk.hub import Hub
+from desk.kb_insights import KBInsightsClient
 from desk.limits import BodySizeLimit
 from desk.mail import MailSender
 from desk.pages import STATIC_DIR, render
-from desk.routes import console, dev, events, handoffs, health, pages, signin, sockets, staff
+from desk.routes import (
+    console,
+    dev,
+    editor,
+    events,
+    handoffs,
+    health,
+    insights,
+    pages,
+    signin,
+    sockets,
+    staff,
+)
 from desk.routes.deps import RoleMissing, SignInRequired
 from desk.service import Desk
 from desk.sessions import Sessions
@@ -60,12 +76,22 @@ def create_app(
             clock=store.clock,
             mail_sender=mail_sender,
         )
+        # The editing API's client, with the insights' endpoints (cluster, examples) beside it.
+        kb_editing = KBInsightsClient(
+            settings.kb_url,
+            token=settings.kb_editor_token.get_secret_value(),
+            timeout=timeout,
+            transport=kb_transport,
+        )
+        app.state.editing = Editing(kb=kb_editing, store=store, signals=EventSignals(store))
+        app.state.kb_insights = kb_editing
         app.state.desk.start()
         try:
             yield
         finally:
             hub.close_all()
             await app.state.desk.aclose()
+            await kb_editing.aclose()
             await rasa.aclose()
             await kb.aclose()
             store.close()
@@ -84,6 +110,10 @@ def create_app(
     app.include_router(console.api)
     app.include_router(staff.router)
     app.include_router(staff.api)
+    app.include_router(insights.router)  # before editor's, whose /editor/articles/{id} is wider
+    app.include_router(insights.api)
+    app.include_router(editor.router)
+    app.include_router(editor.api)
     app.include_router(events.router)
     app.include_router(sockets.router)
     app.include_router(pages.router)
@@ -94,8 +124,8 @@ def create_app(
     return app
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message, **details}})
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -109,7 +139,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DeskError)
     async def desk_error(_: Request, exc: DeskError) -> JSONResponse:
-        return _error(exc.status_code, exc.code, exc.message)
+        return _error(exc.status_code, exc.code, exc.message, **exc.details())
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

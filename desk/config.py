@@ -15,6 +15,7 @@ from desk.security import strong_enough
 
 PLACEHOLDER_SERVICE_TOKEN = "dev-desk-service-token"  # noqa: S105 - refused outside development
 PLACEHOLDER_SECRET = "dev-desk-secret-key"  # noqa: S105 - refused outside development
+PLACEHOLDER_KB_EDITOR_TOKEN = "dev-editor-token"  # noqa: S105 - kb_service's own placeholder
 DEMO_AGENT = "ana@kestrel.example:Ana Torres:kestrel-demo"
 
 
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     # The knowledge service's KB_SERVICE_TOKEN: a conversation an agent resolves by sending an
     # article is sent there as a candidate example. Empty: none are sent.
     kb_service_token: SecretStr = SecretStr("")
+    # The knowledge service's KB_EDITOR_TOKEN: the editor pages call its editing API with it, naming
+    # the signed-in editor (X-Editor-Id, X-Editor-Name; docs/contracts/kb-editing.md).
+    kb_editor_token: SecretStr = SecretStr(PLACEHOLDER_KB_EDITOR_TOKEN)
     # A new Rasa session after this many customer messages in one (desk/bot_sessions.py).
     bot_session_turns: int = Field(30, ge=2)
 
@@ -166,4 +170,7 @@ class Settings(BaseSettings):
         strong_enough("DESK_KB_SERVICE_TOKEN", self.kb_service_token.get_secret_value(), optional=True)
         if DEMO_AGENT in self.agents:
             raise ValueError("the demo agent is for development only; set DESK_AGENTS")
+        if self.kb_editor_token.get_secret_value() == PLACEHOLDER_KB_EDITOR_TOKEN:
+            raise ValueError("DESK_KB_EDITOR_TOKEN must be set to the knowledge service's KB_EDITOR_TOKEN")
+        strong_enough("DESK_KB_EDITOR_TOKEN", self.kb_editor_token.get_secret_value())
         return self

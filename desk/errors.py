@@ -8,14 +8,19 @@ DeskError
 ├── StaffNotFound         404
 ├── ArticleNotFound       404
 ├── Conflict              409  claimed by another agent, or the wrong state for the action
+│   └── VersionConflict        an article edit based on an old version (+ current_version)
 ├── InvalidInput          422
+│   └── InvalidArticle         the knowledge service refused an article (+ fields: name → problem)
 ├── TooManyRequests       429  sign-in attempts throttled
 ├── UpstreamUnavailable   503  Rasa or the knowledge service cannot be reached
+├── UpstreamRefused       502  the knowledge service refused the desk's own credentials
 └── MailNotSent           502  the mail server did not take an email (the outbox keeps it;
     │                          never raised to a request)
     ├── MailDeferred           unreachable, timed out or a 4xx answer: try again later
     └── MailRefused            a 5xx answer (a bad address, say): retrying would not help
 """
+
+from typing import Any
 
 
 class DeskError(Exception):
@@ -25,6 +30,10 @@ class DeskError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def details(self) -> dict[str, Any]:
+        """Fields the JSON error body carries beside code and message."""
+        return {}
 
 
 class Unauthorized(DeskError):
@@ -62,9 +71,31 @@ class Conflict(DeskError):
     code = "conflict"
 
 
+class VersionConflict(Conflict):
+    code = "version_conflict"
+
+    def __init__(self, message: str, current_version: int | None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+    def details(self) -> dict[str, Any]:
+        return {"current_version": self.current_version}
+
+
 class InvalidInput(DeskError):
     status_code = 422
     code = "invalid_input"
+
+
+class InvalidArticle(InvalidInput):
+    code = "invalid_article"
+
+    def __init__(self, message: str, fields: dict[str, str]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+    def details(self) -> dict[str, Any]:
+        return {"fields": self.fields}
 
 
 class TooManyRequests(DeskError):
@@ -75,6 +106,11 @@ class TooManyRequests(DeskError):
 class UpstreamUnavailable(DeskError):
     status_code = 503
     code = "upstream_unavailable"
+
+
+class UpstreamRefused(DeskError):
+    status_code = 502
+    code = "upstream_refused"
 
 
 class MailNotSent(DeskError):

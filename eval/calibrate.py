@@ -42,6 +42,7 @@ from kb_service.confidence import (
 from kb_service.config import Settings
 from kb_service.embedder import Vectors
 from kb_service.examples import ExampleBook
+from kb_service.folder import folder_store
 from kb_service.knowledge import KnowledgeBase
 from kb_service.search import Evidence, RankingPolicy, rank
 from tools.services import ROOT
@@ -245,7 +246,9 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = Settings(knowledge_dir=ROOT / "knowledge", data_dir=ROOT / "var" / "kb")
-    kb = load_knowledge_base(settings, None, with_examples=False)
+    # The articles as they are in git (an editor's unpublished changes in var/kb do not count).
+    store = folder_store(settings.knowledge_dir)
+    kb = load_knowledge_base(settings, None, with_examples=False, store=store)
     topic_article = {a.topic: a.id for a in kb.articles()}
     labelled = banking77_train()
     oos = out_of_scope()

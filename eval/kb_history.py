@@ -72,6 +72,9 @@ def main() -> int:
     for saved in ("index.faiss", "manifest.json"):  # reuse the main index rather than rebuild it
         if (ROOT / "var" / "kb" / saved).exists():
             shutil.copy2(ROOT / "var" / "kb" / saved, data / saved)
+    # A fresh article store each run: the articles as they are in git are measured.
+    for stale in data.glob("articles.sqlite3*"):
+        stale.unlink()
     token = secrets.token_urlsafe(16)
     env = {"KB_DATA_DIR": str(data), "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge"), "KB_EDITOR_TOKEN": token}
     with run_service(

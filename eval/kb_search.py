@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -166,9 +167,16 @@ def main() -> int:
         result = evaluate(args.url, args.sample)
     else:
         env = {"KB_DATA_DIR": str(ROOT / "var" / "kb"), "KB_KNOWLEDGE_DIR": str(ROOT / "knowledge")}
-        with run_service(
-            "kb_service", env=env, port_variable="KB_PORT", log_path=ROOT / "var" / "log" / "eval-kb.log"
-        ) as kb:
+        # A fresh article store: the articles as they are in git are measured, not an editor's.
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            run_service(
+                "kb_service",
+                env={**env, "KB_STORE_PATH": str(Path(tmp) / "articles.sqlite3")},
+                port_variable="KB_PORT",
+                log_path=ROOT / "var" / "log" / "eval-kb.log",
+            ) as kb,
+        ):
             result = evaluate(kb.url, args.sample)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import fields
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,12 +19,13 @@ from kb_service.config import Settings
 from kb_service.embedder import Embedder, SentenceTransformerEmbedder
 from kb_service.errors import KBError
 from kb_service.examples import ExampleBook
+from kb_service.folder import import_folder
 from kb_service.knowledge import KnowledgeBase
 from kb_service.onnx_encoder import OnnxEmbedder
-from kb_service.revisions import RevisionLog
-from kb_service.routes import articles, examples, health, search
+from kb_service.routes import articles, clusters, editing, examples, health, search
 from kb_service.runtime import Runtime
 from kb_service.search import RankingPolicy
+from kb_service.store import ArticleStore, SqliteArticleStore, store_path
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +43,36 @@ def build_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(settings.model_path, threads=settings.torch_threads)
 
 
+def open_store(settings: Settings) -> ArticleStore:
+    """The article store (`KB_STORE_PATH`, default `KB_DATA_DIR/articles.sqlite3`); an empty one
+    first imports the knowledge folder, each article published as version 1."""
+    store = SqliteArticleStore(store_path(settings.data_dir, settings.store_path))
+    if store.is_empty():
+        report = import_folder(store, settings.knowledge_dir)
+        log.info(
+            "article store was empty: imported %d articles from %s",
+            len(report.created),
+            settings.knowledge_dir,
+        )
+    return store
+
+
 def load_knowledge_base(
-    settings: Settings, embedder: Embedder | None, *, with_examples: bool = True
+    settings: Settings,
+    embedder: Embedder | None,
+    *,
+    with_examples: bool = True,
+    store: ArticleStore | None = None,
 ) -> KnowledgeBase:
-    """The heavy part of start-up: the model, then the index (reused where it still fits), then
-    the past examples."""
+    """The heavy part of start-up: the store, the model, then the index (reused where it still
+    fits the store's published articles), then the past examples. Tools that measure the folder
+    as it is pass a fresh in-memory store (`SqliteArticleStore(":memory:")` plus an import)."""
+    store = store or open_store(settings)
     embedder = embedder or build_embedder(settings)
     embedder.warm_up()
     examples = ExampleBook(settings.data_dir / "examples.sqlite3", embedder) if with_examples else None
     kb = KnowledgeBase(
-        knowledge_dir=settings.knowledge_dir,
+        store=store,
         data_dir=settings.data_dir,
         embedder=embedder,
         policy=ranking_policy(settings),
@@ -67,7 +89,7 @@ def load_knowledge_base(
 def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings=settings, revisions=RevisionLog(settings.data_dir / "revisions"))
+        runtime = Runtime(settings=settings)
         app.state.runtime = runtime
 
         async def load() -> None:
@@ -83,6 +105,9 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         runtime.tasks.add(task)
         task.add_done_callback(runtime.tasks.discard)
         yield
+        if runtime.kb is not None:
+            runtime.kb.close()
+            runtime.kb.store.close()
 
     app = FastAPI(
         title="Kestrel knowledge service",
@@ -94,19 +119,23 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(articles.router)
+    app.include_router(editing.router)
     app.include_router(examples.router)
+    app.include_router(clusters.router)
     _install_error_handlers(app)
     return app
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+def _error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"error": {"code": code, "message": message, **(details or {})}}
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KBError)
     async def kb_error(_: Request, exc: KBError) -> JSONResponse:
-        return _error(exc.status_code, exc.code, exc.message)
+        return _error(exc.status_code, exc.code, exc.message, exc.details())
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

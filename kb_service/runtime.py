@@ -10,7 +10,6 @@ from starlette.requests import HTTPConnection
 
 from kb_service.config import Settings
 from kb_service.knowledge import KnowledgeBase
-from kb_service.revisions import RevisionLog
 
 
 @dataclass
@@ -18,7 +17,6 @@ class Runtime:
     """`kb` is set once the model and index are loaded; until then `status` is "loading"."""
 
     settings: Settings
-    revisions: RevisionLog
     status: Literal["loading", "ready", "failed"] = "loading"
     error: str | None = None
     kb: KnowledgeBase | None = None

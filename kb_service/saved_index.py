@@ -1,6 +1,11 @@
 """The saved vector index: the FAISS file and its manifest (model, dimension, passage size,
 every passage and a hash per article), written atomically and read back only when they fit the
-running model, so a restart re-embeds only what changed."""
+running model, so a restart re-embeds only what changed.
+
+Index and manifest are two files, written one after the other: a crash between them leaves an
+index the manifest does not describe. Passage ids are never reused, so the articles whose
+passages are all in the index are still right; only the others are dropped (and re-embedded by
+the sync that follows)."""
 
 from __future__ import annotations
 
@@ -79,14 +84,29 @@ def load_saved_index(data_dir: Path, header: dict[str, Any]) -> SavedIndex | Non
             log.info("saved index was built differently (%s); rebuilding", found)
             return None
         vectors = VectorIndex.load(index_file)
+        if vectors.dimension != header["dimension"]:
+            log.warning("saved index has the wrong dimension; rebuilding")
+            return None
         passages = {
             p["id"]: Passage(p["id"], p["article_id"], p["kind"], p["text"]) for p in manifest["passages"]
         }
-        if len(vectors) != len(passages) or vectors.dimension != header["dimension"]:
-            log.warning("saved index and manifest disagree; rebuilding")
-            return None
+        held = set(vectors.ids().tolist())
+        described = {
+            aid: info
+            for aid, info in manifest["articles"].items()
+            if all(i in held and i in passages for i in info["passage_ids"])
+        }
+        kept = {i for info in described.values() for i in info["passage_ids"]}
+        if len(described) < len(manifest["articles"]) or held != kept:
+            log.warning(
+                "saved index and manifest disagree (an interrupted save): keeping %d of %d articles",
+                len(described),
+                len(manifest["articles"]),
+            )
+            vectors.remove(np.array(sorted(held - kept), dtype=np.int64))
+            passages = {i: p for i, p in passages.items() if i in kept}
         entries: dict[str, Entry] = {}
-        for article_id, info in manifest["articles"].items():
+        for article_id, info in described.items():
             article = Article.model_validate(info["article"])
             ids = info["passage_ids"]
             content = [passages[i] for i in ids if passages[i].kind != "question"]
@@ -97,7 +117,8 @@ def load_saved_index(data_dir: Path, header: dict[str, Any]) -> SavedIndex | Non
                 vectors.vectors(np.array([p.id for p in content], dtype=np.int64)),
                 [p.text for p in content],
             )
-        return SavedIndex(vectors, passages, entries, int(manifest["next_id"]))
+        next_id = max([int(manifest["next_id"]), *(i + 1 for i in held)])
+        return SavedIndex(vectors, passages, entries, next_id)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
         log.warning("saved index unreadable (%s); rebuilding", e)
         return None

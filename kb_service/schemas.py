@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,7 +85,7 @@ class ExampleOut(BaseModel):
     source: str
     text: str = Field(description="Masked: card numbers, emails and phone numbers are placeholders.")
     article_id: str
-    status: Literal["approved", "candidate"]
+    status: Literal["approved", "candidate", "rejected"]
     created: str
 
 
@@ -96,6 +96,42 @@ class ExamplePage(BaseModel):
 
 class ExamplesRemoved(BaseModel):
     removed: int
+
+
+class ExampleIds(_Strict):
+    ids: list[int] = Field(min_length=1, max_length=1000, description="The examples to decide on.")
+
+
+class ExamplesDecided(BaseModel):
+    changed: list[int] = Field(description="The examples whose status this request changed.")
+    status: Literal["approved", "rejected"]
+    missing: list[int] = Field([], description="Ids that name no example.")
+
+
+class ClusterIn(_Strict):
+    texts: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(
+        min_length=1,
+        max_length=2000,
+        description="Customer questions (masked by the sender) to group by meaning.",
+    )
+    max_distance: float | None = Field(
+        None, gt=0.0, le=2.0, description="Cosine distance cut; default KB_CLUSTER_DISTANCE."
+    )
+
+
+class NearArticleOut(BaseModel):
+    article_id: str
+    title: str
+    score: float = Field(description="Cosine between the group's centre and the article's closest passage.")
+
+
+class ClusterGroup(BaseModel):
+    members: list[int] = Field(description="Indexes into `texts`.")
+    articles: list[NearArticleOut] = Field(description="The three published articles nearest the group.")
+
+
+class ClusterOut(BaseModel):
+    groups: list[ClusterGroup] = Field(description="Largest first; every text is in exactly one group.")
 
 
 class ArticleSummary(BaseModel):
@@ -115,23 +151,17 @@ class ArticleDetail(ArticleSummary):
 
 
 class ArticleIn(_Strict):
-    """An article as an editor sends it; `id` comes from the path."""
+    """An article as an editor sends it; `id` comes from the path (or, creating, the body)."""
 
     title: str
     summary: str
     topic: str
     tags: list[str] = []
     escalation: Escalation = "none"
-    questions: list[str] = []
-    body: str
+    questions: list[str] = Field([], description="How customers ask this, in their words.")
+    body: str = Field(description="Markdown.")
     updated: dt.date | None = Field(None, description="Defaults to today.")
-
-
-class ReloadReport(BaseModel):
-    embedded: list[str]
-    removed: list[str]
-    reused: int
-    seconds: float
+    review_by: dt.date | None = Field(None, description="When an editor should look at it again.")
 
 
 class ErrorBody(BaseModel):

@@ -19,6 +19,8 @@ fi
 export KB_SERVICE_TOKEN="${KB_SERVICE_TOKEN:-${ACTIONS_KB_SERVICE_TOKEN:-}}"
 export ACTIONS_KB_SERVICE_TOKEN="${ACTIONS_KB_SERVICE_TOKEN:-${KB_SERVICE_TOKEN}}"
 export DESK_KB_SERVICE_TOKEN="${DESK_KB_SERVICE_TOKEN:-${KB_SERVICE_TOKEN}}"
+# The editor pages call the knowledge service's editing API with its editor token.
+export DESK_KB_EDITOR_TOKEN="${DESK_KB_EDITOR_TOKEN:-${KB_EDITOR_TOKEN:-dev-editor-token}}"
 # Rasa's HTTP API (trackers, injected events) always has a token: made up for this run unless given.
 if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   RASA_AUTH_TOKEN="${DESK_RASA_AUTH_TOKEN:-$(head -c 32 /dev/urandom | base64 | tr -d '/+=')}"
@@ -36,6 +38,7 @@ cat > "$banner" <<MSG
   demo page + widget  ${DESK_PUBLIC_URL}/
   agent console       ${DESK_PUBLIC_URL}/console
 ${demo_agent}
+  article editor      ${DESK_PUBLIC_URL}/editor   (demo editor editor@kestrel.example / kestrel-demo)
   help centre         ${DESK_PUBLIC_URL}/help/
   desk API docs       ${DESK_PUBLIC_URL}/docs
   sent mail (dev)     ${DESK_PUBLIC_URL}/dev/mail   (replies to tickets, caught on 127.0.0.1:${DESK_SMTP_PORT:-8025})

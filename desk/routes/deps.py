@@ -92,4 +92,7 @@ AdminDep = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN))]
 ActingAdminDep = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN, acting=True))]
 AdminPage = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN, page=True))]
 ManagerDep = Annotated[StaffMember, Depends(RoleGuard(Role.MANAGER, Role.ADMIN))]  # the figures and events
+EditorDep = Annotated[StaffMember, Depends(RoleGuard(Role.EDITOR))]
+ActingEditorDep = Annotated[StaffMember, Depends(RoleGuard(Role.EDITOR, acting=True))]
+EditorPage = Annotated[StaffMember, Depends(RoleGuard(Role.EDITOR, page=True))]
 DevPage = Annotated[StaffMember, Depends(RoleGuard(Role.AGENT, Role.ADMIN, page=True))]  # development pages

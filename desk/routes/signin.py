@@ -19,6 +19,7 @@ router = APIRouter(include_in_schema=False)
 
 AREAS = (  # (role, path, name), in the order a person holding several is sent to them
     (Role.AGENT, "/console", "Agent console"),
+    (Role.EDITOR, "/editor", "Help-centre articles"),
     (Role.ADMIN, "/admin/staff", "Staff accounts"),
 )
 

@@ -25,6 +25,7 @@ class EventLog(Protocol):
         limit: int = 100,
     ) -> list[Event]: ...
     def last_event(self, conversation_id: str, types: Iterable[EventType]) -> Event | None: ...
+    def feedback_counts(self, since: str | None = None) -> dict[str, tuple[int, int]]: ...
 
 
 class SqlEvents(Database):
@@ -84,6 +85,17 @@ class SqlEvents(Database):
             [conversation_id, *wanted],
         )
         return _event(rows[0]) if rows else None
+
+    def feedback_counts(self, since: str | None = None) -> dict[str, tuple[int, int]]:
+        """Per article, (helpful, not helpful) answers to "Did that answer your question?"."""
+        rows = self._rows(
+            "SELECT json_extract(payload, '$.article_id') AS article_id,"
+            " SUM(json_extract(payload, '$.helpful') = 1) AS helpful,"
+            " SUM(json_extract(payload, '$.helpful') = 0) AS not_helpful"
+            " FROM events WHERE type = 'feedback' AND at >= ? GROUP BY 1",
+            (since or "",),
+        )
+        return {r["article_id"]: (int(r["helpful"]), int(r["not_helpful"])) for r in rows if r["article_id"]}
 
 
 def _event(row: sqlite3.Row) -> Event:

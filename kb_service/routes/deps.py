@@ -1,4 +1,5 @@
-"""Dependencies shared by the routes: the loaded knowledge base, settings, the editor check.
+"""Dependencies shared by the routes: the loaded knowledge base, settings, the editor check
+(the store of record is the knowledge base's `store`).
 
 They are `async def` although they do no I/O: FastAPI runs a plain `def` dependency in a
 worker thread, and those hops cost more than the work (measured in `make bench`).
@@ -16,8 +17,8 @@ from kb_service.config import Settings
 from kb_service.errors import NotReady, Unauthorized
 from kb_service.examples import ExampleBook
 from kb_service.knowledge import KnowledgeBase
-from kb_service.revisions import RevisionLog
 from kb_service.runtime import runtime_of
+from kb_service.store import Editor
 
 Contributor = Literal["editor", "service"]
 
@@ -34,19 +35,27 @@ async def _knowledge_base(request: Request) -> KnowledgeBase:
     return runtime.kb
 
 
-async def _revisions(request: Request) -> RevisionLog:
-    return runtime_of(request).revisions
-
-
-async def _editor(
+async def _maybe_editor(
     settings: Annotated[Settings, Depends(_settings)],
     authorization: Annotated[str | None, Header()] = None,
-    x_editor: Annotated[str | None, Header(max_length=80)] = None,
-) -> str:
-    """The editor's name, after checking `Authorization: Bearer <KB_EDITOR_TOKEN>`."""
+    x_editor_id: Annotated[str | None, Header(max_length=80)] = None,
+    x_editor_name: Annotated[str | None, Header(max_length=200)] = None,
+) -> Editor | None:
+    """The editor, when the request carries `Authorization: Bearer <KB_EDITOR_TOKEN>`. Only then
+    are `X-Editor-Id` and `X-Editor-Name` believed (the desk sends its signed-in editor's);
+    without an id the editor is `token` (a script, the CLI)."""
     if not _token_matches(_bearer(authorization), settings.editor_token):
+        return None
+    if not x_editor_id:
+        return Editor("token", x_editor_name or "token")
+    return Editor(x_editor_id, x_editor_name or x_editor_id)
+
+
+async def _editor(editor: Annotated[Editor | None, Depends(_maybe_editor)]) -> Editor:
+    """The editor, or 401."""
+    if editor is None:
         raise Unauthorized("editing needs 'Authorization: Bearer <editor token>'")
-    return x_editor or "editor"
+    return editor
 
 
 def _bearer(authorization: str | None) -> bytes:
@@ -82,7 +91,7 @@ async def _examples(kb: Annotated[KnowledgeBase, Depends(_knowledge_base)]) -> E
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(_knowledge_base)]
-RevisionsDep = Annotated[RevisionLog, Depends(_revisions)]
-EditorDep = Annotated[str, Depends(_editor)]
+EditorDep = Annotated[Editor, Depends(_editor)]
+MaybeEditorDep = Annotated[Editor | None, Depends(_maybe_editor)]
 ContributorDep = Annotated[Contributor, Depends(_contributor)]
 ExamplesDep = Annotated[ExampleBook, Depends(_examples)]

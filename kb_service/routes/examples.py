@@ -1,4 +1,5 @@
-"""Past examples: import history, take live candidates, list, approve, remove a source."""
+"""Past examples: import history, take live candidates, list, approve or reject (one or in
+bulk), remove a source."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from kb_service.examples import LIVE_SOURCES, Example, resolve_targets
 from kb_service.routes.deps import ContributorDep, EditorDep, ExamplesDep, KnowledgeBaseDep, SettingsDep
 from kb_service.schemas import (
     ErrorResponse,
+    ExampleIds,
     ExampleOut,
     ExamplePage,
     ExamplesAdded,
+    ExamplesDecided,
     ExamplesIn,
     ExamplesRemoved,
 )
@@ -45,14 +48,18 @@ def add_examples(
 
 @router.get("/examples", response_model=ExamplePage)
 def list_examples(
+    *,
     book: ExamplesDep,
     _: EditorDep,
     source: str | None = None,
-    status: Literal["approved", "candidate"] | None = None,
+    status: Literal["approved", "candidate", "rejected"] | None = None,
+    article_id: Annotated[str | None, Query(max_length=80)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ExamplePage:
-    examples, total = book.page(source=source, status=status, limit=limit, offset=offset)
+    examples, total = book.page(
+        source=source, status=status, article_id=article_id, limit=limit, offset=offset
+    )
     return ExamplePage(examples=[example_out(e) for e in examples], total=total)
 
 
@@ -61,6 +68,21 @@ def delete_source(
     book: ExamplesDep, _: EditorDep, source: Annotated[str, Query(min_length=1)]
 ) -> ExamplesRemoved:
     return ExamplesRemoved(removed=book.delete_source(source))
+
+
+@router.post("/examples/approve", response_model=ExamplesDecided)
+def approve_many(body: ExampleIds, book: ExamplesDep, _: EditorDep) -> ExamplesDecided:
+    """Approve examples in bulk: each counts in ranking from now on."""
+    changed, missing = book.decide(body.ids, "approved")
+    return ExamplesDecided(changed=changed, status="approved", missing=missing)
+
+
+@router.post("/examples/reject", response_model=ExamplesDecided)
+def reject_many(body: ExampleIds, book: ExamplesDep, _: EditorDep) -> ExamplesDecided:
+    """Reject examples in bulk: kept (so the phrasing does not come back as a candidate), never
+    counted."""
+    changed, missing = book.decide(body.ids, "rejected")
+    return ExamplesDecided(changed=changed, status="rejected", missing=missing)
 
 
 @router.post(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from kb_service.config import Settings
 from kb_service.errors import InvalidQuery
 from kb_service.knowledge import SearchFilters
 from kb_service.routes.deps import KnowledgeBaseDep, SettingsDep
@@ -19,11 +20,7 @@ router = APIRouter(tags=["search"])
     responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
 )
 def search(body: SearchRequest, kb: KnowledgeBaseDep, settings: SettingsDep) -> Response:
-    query = " ".join(body.query.split())
-    if not query:
-        raise InvalidQuery("query must not be empty")
-    if len(body.query) > settings.max_query_chars:
-        raise InvalidQuery(f"query is longer than {settings.max_query_chars} characters")
+    query = checked_query(body.query, settings)
     if not 1 <= body.top_k <= settings.max_top_k:
         raise InvalidQuery(f"top_k must be between 1 and {settings.max_top_k}")
     result = kb.search(query, top_k=body.top_k, filters=to_filters(body.filters))
@@ -54,6 +51,16 @@ def search(body: SearchRequest, kb: KnowledgeBaseDep, settings: SettingsDep) -> 
         media_type="application/json",
         headers={"Server-Timing": f"encode;dur={result.encode_ms:.2f}, rank;dur={result.rank_ms:.2f}"},
     )
+
+
+def checked_query(text: str, settings: Settings) -> str:
+    """The question with its spacing normalised; InvalidQuery when empty or too long."""
+    query = " ".join(text.split())
+    if not query:
+        raise InvalidQuery("query must not be empty")
+    if len(text) > settings.max_query_chars:
+        raise InvalidQuery(f"query is longer than {settings.max_query_chars} characters")
+    return query
 
 
 def to_filters(filters: SearchFiltersIn | None) -> SearchFilters | None:

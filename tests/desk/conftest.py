@@ -114,7 +114,7 @@ class FakeKnowledgeService:
     examples: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/examples":
+        if request.url.path == "/examples" and request.method == "POST":
             self.examples.append((json.loads(request.content), request.headers.get("authorization", "")))
             return httpx.Response(200, json={"added": 1, "skipped": 0, "status": "candidate", "problems": []})
         return kb_handler(request)

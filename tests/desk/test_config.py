@@ -23,8 +23,24 @@ def test_production_refuses_placeholder_secrets_and_the_demo_agent():
             identity_secret="short",
             agents="a@b.c:A:p",
         )
+    with pytest.raises(ValidationError, match="DESK_KB_EDITOR_TOKEN must be set"):
+        Settings(
+            environment="production", service_token="s" * 32, secret_key="k" * 32, agents="a@b.c:A:pw123456"
+        )
+    with pytest.raises(ValidationError, match="DESK_KB_EDITOR_TOKEN must be at least 32 bytes"):
+        Settings(
+            environment="production",
+            service_token="s" * 32,
+            secret_key="k" * 32,
+            agents="a@b.c:A:pw123456",
+            kb_editor_token="short",
+        )
     ok = Settings(
-        environment="production", service_token="s" * 32, secret_key="k" * 32, agents="a@b.c:A:pw123456"
+        environment="production",
+        service_token="s" * 32,
+        secret_key="k" * 32,
+        agents="a@b.c:A:pw123456",
+        kb_editor_token="e" * 32,
     )
     assert ok.agents == ["a@b.c:A:pw123456"]
 

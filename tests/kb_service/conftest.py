@@ -9,8 +9,10 @@ from fastapi.testclient import TestClient
 
 from kb_service import Settings, create_app
 from kb_service.confidence import Calibration
+from kb_service.folder import import_folder
 from kb_service.knowledge import KnowledgeBase
 from kb_service.search import RankingPolicy
+from kb_service.store import SqliteArticleStore
 from tests.kb_service.fakes import FakeEmbedder
 from tests.kb_service.helpers import wait_ready, write_article
 
@@ -70,10 +72,18 @@ def embedder() -> FakeEmbedder:
 
 
 @pytest.fixture
-def kb(knowledge_dir: Path, tmp_path: Path, embedder: FakeEmbedder) -> KnowledgeBase:
+def store(knowledge_dir: Path, tmp_path: Path) -> Iterator[SqliteArticleStore]:
+    """The articles store, with the knowledge folder imported (as a first start does)."""
+    articles = SqliteArticleStore(tmp_path / "data" / "articles.sqlite3")
+    import_folder(articles, knowledge_dir)
+    yield articles
+    articles.close()
+
+
+def open_kb(store: SqliteArticleStore, data_dir: Path, embedder: FakeEmbedder) -> KnowledgeBase:
     base = KnowledgeBase(
-        knowledge_dir=knowledge_dir,
-        data_dir=tmp_path / "data",
+        store=store,
+        data_dir=data_dir,
         embedder=embedder,
         policy=POLICY,
         passage_words=50,
@@ -81,6 +91,11 @@ def kb(knowledge_dir: Path, tmp_path: Path, embedder: FakeEmbedder) -> Knowledge
     )
     base.open()
     return base
+
+
+@pytest.fixture
+def kb(store: SqliteArticleStore, tmp_path: Path, embedder: FakeEmbedder) -> KnowledgeBase:
+    return open_kb(store, tmp_path / "data", embedder)
 
 
 @pytest.fixture

@@ -5,16 +5,6 @@ from fastapi.testclient import TestClient
 from kb_service import Settings, create_app
 from tests.kb_service.fakes import FakeEmbedder
 
-EDITOR = {"Authorization": "Bearer s3cret-token", "X-Editor": "alice"}
-NEW_ARTICLE = {
-    "title": "Cash machine fees",
-    "summary": "Withdrawals are free up to your monthly allowance.",
-    "topic": "cash_withdrawal_charge",
-    "tags": ["cash"],
-    "questions": ["atm cash fee"],
-    "body": "1. Check your allowance in the app.",
-}
-
 
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
@@ -89,59 +79,6 @@ def test_unknown_article_is_404(client: TestClient) -> None:
     response = client.get("/articles/no-such-article")
     assert response.status_code == 404
     assert "no-such-article" in error_of(response)
-
-
-def test_editing_needs_the_editor_token(client: TestClient) -> None:
-    assert client.put("/articles/cash-fees", json=NEW_ARTICLE).status_code == 401
-    bad = {"Authorization": "Bearer wrong"}
-    assert client.put("/articles/cash-fees", json=NEW_ARTICLE, headers=bad).status_code == 401
-    assert client.delete("/articles/pin-blocked", headers=bad).status_code == 401
-    assert client.get("/articles/pin-blocked").status_code == 200
-
-
-def test_put_makes_an_article_searchable_and_records_history(client: TestClient) -> None:
-    created = client.put("/articles/cash-fees", json=NEW_ARTICLE, headers=EDITOR)
-    assert created.status_code == 201
-    assert created.headers["X-Revision"] == "1"
-    hits = client.post("/search", json={"query": "atm cash fee", "top_k": 1}).json()["hits"]
-    assert hits[0]["article_id"] == "cash-fees"
-
-    updated = client.put("/articles/cash-fees", json={**NEW_ARTICLE, "title": "ATM fees"}, headers=EDITOR)
-    assert updated.status_code == 200
-    assert updated.json()["title"] == "ATM fees"
-    history = client.get("/articles/cash-fees/revisions").json()
-    assert [(r["number"], r["editor"], r["action"]) for r in history] == [
-        (1, "alice", "put"),
-        (2, "alice", "put"),
-    ]
-    assert "title: ATM fees" in history[1]["markdown"]
-
-
-def test_put_rejects_invalid_articles(client: TestClient) -> None:
-    response = client.put("/articles/Bad%20Id", json=NEW_ARTICLE, headers=EDITOR)
-    assert response.status_code == 422
-    response = client.put("/articles/ok-id", json={**NEW_ARTICLE, "summary": "short"}, headers=EDITOR)
-    assert response.status_code == 422
-    assert "summary" in error_of(response)
-    response = client.put("/articles/ok-id", json={**NEW_ARTICLE, "escalation": "maybe"}, headers=EDITOR)
-    assert response.status_code == 422
-    assert client.get("/articles/ok-id").status_code == 404
-
-
-def test_delete(client: TestClient) -> None:
-    assert client.delete("/articles/pin-blocked", headers=EDITOR).status_code == 204
-    assert client.get("/articles/pin-blocked").status_code == 404
-    assert client.delete("/articles/pin-blocked", headers=EDITOR).status_code == 404
-    history = client.get("/articles/pin-blocked/revisions").json()
-    assert history[-1]["action"] == "delete"
-
-
-def test_reload_picks_up_files_edited_on_disk(client: TestClient, settings: Settings) -> None:
-    (settings.knowledge_dir / "pin-blocked.md").unlink()
-    report = client.post("/admin/reload", headers=EDITOR).json()
-    assert report["removed"] == ["pin-blocked"]
-    assert report["seconds"] > 0
-    assert client.get("/articles/pin-blocked").status_code == 404
 
 
 def test_not_ready_until_loaded(settings: Settings) -> None:

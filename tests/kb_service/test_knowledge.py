@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -9,15 +10,15 @@ import pytest
 from kb_service.articles import Article
 from kb_service.errors import ArticleNotFound
 from kb_service.knowledge import KnowledgeBase, SearchFilters
+from kb_service.store import TOKEN_EDITOR, Change, SqliteArticleStore, Status
 from tests.kb_service.conftest import POLICY
 from tests.kb_service.fakes import FakeEmbedder
-from tests.kb_service.helpers import write_article
 
 
 def reopen(kb: KnowledgeBase, embedder: FakeEmbedder | None = None) -> tuple[KnowledgeBase, FakeEmbedder]:
     embedder = embedder or FakeEmbedder()
     again = KnowledgeBase(
-        knowledge_dir=kb.knowledge_dir,
+        store=kb.store,
         data_dir=kb.data_dir,
         embedder=embedder,
         policy=POLICY,
@@ -25,6 +26,16 @@ def reopen(kb: KnowledgeBase, embedder: FakeEmbedder | None = None) -> tuple[Kno
     )
     again.open()
     return again, embedder
+
+
+def store_edit(kb: KnowledgeBase, article: Article, status: Status = "published") -> None:
+    """A change in the store alone (as another process, or a crash before the index, leaves it)."""
+    latest = kb.store.find(article.id)
+    change = Change(article, "edit", TOKEN_EDITOR, status, "new" if status == "published" else "none")
+    if latest is None:
+        kb.store.create(change)
+    else:
+        kb.store.append(article.id, change, expected_version=latest.latest_version)
 
 
 def test_finds_the_article_about_the_question(kb: KnowledgeBase) -> None:
@@ -47,16 +58,16 @@ def test_restart_reuses_the_saved_index_and_embeds_nothing(kb: KnowledgeBase) ->
     assert again.search("pin blocked", top_k=1).hits[0].article.id == "pin-blocked"
 
 
-def test_restart_embeds_only_the_changed_article(kb: KnowledgeBase, knowledge_dir: Path) -> None:
-    write_article(knowledge_dir, "pin-blocked", "PIN blocked", "pin_blocked", "A new summary about the PIN.")
+def test_restart_embeds_only_what_changed_in_the_store(kb: KnowledgeBase) -> None:
+    store_edit(kb, kb.get("pin-blocked").model_copy(update={"summary": "A new summary about the PIN."}))
     again, embedder = reopen(kb)
-    assert embedder.encoded_texts
-    assert all("PIN" in t or "Open the app" in t for t in embedder.encoded_texts)
+    # the summary passage alone: the questions and the body are as before
+    assert embedder.encoded_texts == ["PIN blocked. A new summary about the PIN."]
     assert again.get("pin-blocked").summary == "A new summary about the PIN."
 
 
-def test_restart_forgets_deleted_files(kb: KnowledgeBase, knowledge_dir: Path) -> None:
-    (knowledge_dir / "exchange-rate.md").unlink()
+def test_restart_forgets_articles_no_longer_published(kb: KnowledgeBase) -> None:
+    store_edit(kb, kb.get("exchange-rate"), status="draft")
     again, _ = reopen(kb)
     assert [a.id for a in again.articles()] == ["card-arrival", "pin-blocked"]
     assert again.passage_count < kb.passage_count
@@ -83,39 +94,45 @@ def test_manifest_records_model_dimension_and_hashes(kb: KnowledgeBase) -> None:
     assert manifest["articles"]["card-arrival"]["hash"] == kb.get("card-arrival").content_hash
 
 
-def test_put_adds_and_replaces_without_touching_other_articles(
+CASH_FEES = Article(
+    id="cash-fees",
+    title="Cash machine fees",
+    summary="ATM withdrawals are free up to your allowance.",
+    topic="cash_withdrawal_charge",
+    updated=dt.date(2026, 11, 1),
+    questions=["atm cash fee"],
+    body="Cash machine fees explained.",
+)
+
+
+def test_refresh_adds_and_replaces_without_touching_other_articles(
     kb: KnowledgeBase, embedder: FakeEmbedder
 ) -> None:
     embedder.encoded_texts.clear()
-    article = Article(
-        id="cash-fees",
-        title="Cash machine fees",
-        summary="ATM withdrawals are free up to your allowance.",
-        topic="cash_withdrawal_charge",
-        updated=dt.date(2026, 11, 1),
-        questions=["atm cash fee"],
-        body="Cash machine fees explained.",
-    )
-    kb.put(article)
+    store_edit(kb, CASH_FEES)
+    report = kb.refresh(["cash-fees"])
+    assert report.embedded == ["cash-fees"]
     assert all("ash" in t or "ATM" in t or "atm" in t for t in embedder.encoded_texts)
-    assert (kb.knowledge_dir / "cash-fees.md").exists()
     assert kb.search("atm cash", top_k=1).hits[0].article.id == "cash-fees"
 
-    kb.put(article.model_copy(update={"title": "Fees at cash machines"}))
-    assert kb.get("cash-fees").title == "Fees at cash machines"
+    embedder.encoded_texts.clear()
+    store_edit(kb, CASH_FEES.model_copy(update={"body": "Fees at cash machines, explained."}))
+    kb.refresh(["cash-fees"])
+    assert embedder.encoded_texts == ["Cash machine fees. Fees at cash machines, explained."]
+    assert kb.get("cash-fees").body == "Fees at cash machines, explained."
     assert sum(1 for a in kb.articles() if a.id == "cash-fees") == 1
+    assert kb.refresh(["cash-fees"]).reused == 1  # nothing new: nothing embedded or saved
 
 
-def test_delete_removes_from_search_disk_and_index(kb: KnowledgeBase) -> None:
+def test_refresh_drops_what_is_no_longer_published(kb: KnowledgeBase) -> None:
     before = kb.passage_count
-    kb.delete("pin-blocked")
-    assert not (kb.knowledge_dir / "pin-blocked.md").exists()
+    store_edit(kb, kb.get("pin-blocked"), status="archived")
+    assert kb.refresh(["pin-blocked"]).removed == ["pin-blocked"]
     assert all(h.article.id != "pin-blocked" for h in kb.search("pin blocked", top_k=5).hits)
     assert kb.passage_count < before
     with pytest.raises(ArticleNotFound):
         kb.get("pin-blocked")
-    with pytest.raises(ArticleNotFound):
-        kb.delete("pin-blocked")
+    assert kb.refresh(["pin-blocked"]).removed == []
 
 
 def test_filters(kb: KnowledgeBase) -> None:
@@ -129,7 +146,7 @@ def test_filters(kb: KnowledgeBase) -> None:
 
 def test_an_empty_knowledge_base_answers_none(tmp_path: Path) -> None:
     empty = KnowledgeBase(
-        knowledge_dir=tmp_path / "none",
+        store=SqliteArticleStore(":memory:"),
         data_dir=tmp_path / "d",
         embedder=FakeEmbedder(),
         policy=POLICY,
@@ -140,15 +157,22 @@ def test_an_empty_knowledge_base_answers_none(tmp_path: Path) -> None:
     assert (result.verdict, result.hits) == ("none", [])
 
 
-def test_concurrent_edits_leave_file_and_index_in_agreement(kb: KnowledgeBase) -> None:
+def test_concurrent_edits_leave_store_and_index_in_agreement(kb: KnowledgeBase) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     base = kb.get("pin-blocked")
-    versions = [base.model_copy(update={"summary": f"Version {i} of the PIN summary."}) for i in range(8)]
+    lock = threading.Lock()
+
+    def edit(i: int) -> None:
+        with lock:  # the store's compare-and-set wants the latest version: one writer at a time
+            store_edit(kb, base.model_copy(update={"summary": f"Version {i} of the PIN summary."}))
+        kb.refresh(["pin-blocked"])  # refreshes overlap, in any order
+
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(kb.put, versions))
-    on_disk = (kb.knowledge_dir / "pin-blocked.md").read_text()
-    assert kb.get("pin-blocked").summary in on_disk
+        list(pool.map(edit, range(8)))
+    published = kb.store.published_article("pin-blocked")
+    assert published is not None
+    assert kb.get("pin-blocked") == published[0]
     again, _ = reopen(kb)
     assert again.get("pin-blocked").summary == kb.get("pin-blocked").summary
     assert again.passage_count == kb.passage_count

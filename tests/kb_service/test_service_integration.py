@@ -80,9 +80,14 @@ def test_adding_and_removing_an_article_changes_results(first_start: tuple[Runni
         "questions": ["can I bring my pet to your event", "are parrots allowed at the party"],
         "body": "Our events welcome pets.\n\n1. Keep birds in a carrier.\n2. Tell us when you book.",
     }
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    put = httpx.put(service.url + "/articles/pets-at-events", json=article, headers=headers, timeout=30)
-    assert put.status_code == 201
+    headers = {"Authorization": f"Bearer {TOKEN}", "X-Editor-Id": "it", "X-Editor-Name": "Integration"}
+    created = httpx.post(
+        service.url + "/articles", json={"id": "pets-at-events", **article}, headers=headers, timeout=30
+    )
+    assert created.status_code == 201
+    assert "pets-at-events" not in [h["article_id"] for h in search(service, query)["hits"]]  # type: ignore[index]
+    published = httpx.post(service.url + "/articles/pets-at-events/publish", headers=headers, timeout=30)
+    assert published.status_code == 200
     found = search(service, query)
     assert top_id(found) == "pets-at-events"
     assert found["verdict"] == "answer"

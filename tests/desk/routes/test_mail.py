@@ -181,6 +181,7 @@ def test_the_mail_page_exists_only_in_development(tmp_path: Path):
         agents=[":".join(AGENT)],
         service_token="s" * 40,
         secret_key="k" * 40,
+        kb_editor_token="e" * 40,
     )
     with TestClient(app_with(production, FakeSender())) as client:
         agent = sign_in(client, AGENT)
