@@ -13,44 +13,7 @@
   const $ = (id) => document.getElementById(id);
   const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "className") node.className = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of children.flat(Infinity)) {
-      if (child !== null && child !== undefined && child !== false) node.append(child);
-    }
-    return node;
-  }
-
-  async function api(method, path, body) {
-    const init = {
-      method,
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-Requested-With": "kestrel-console" },
-    };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(path, init);
-    } catch {
-      throw new Error("The desk cannot be reached: check the connection");
-    }
-    if (response.status === 401) {
-      window.location.assign("/console/login");
-      throw new Error("Signed out");
-    }
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error((data.error && data.error.message) || `The desk answered ${response.status}`);
-    return data;
-  }
+  const { el, api } = window.KestrelDesk;
 
   const when = (iso) => {
     const date = new Date(iso);

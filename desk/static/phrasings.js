@@ -14,26 +14,7 @@
   const buttons = [...section.querySelectorAll("[data-decision]")];
   const SOURCES = { confirmed_answers: "a customer confirmed it", agent_resolved: "an agent resolved it" };
 
-  async function api(method, path, body) {
-    const init = {
-      method,
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-Requested-With": "kestrel-console" },
-    };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    const response = await fetch(path, init).catch(() => null);
-    if (!response) throw new Error("The desk cannot be reached: check the connection");
-    if (response.status === 401) {
-      window.location.assign("/console/login");
-      throw new Error("Signed out");
-    }
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error((data.error && data.error.message) || `The desk answered ${response.status}`);
-    return data;
-  }
+  const { api } = window.KestrelDesk;
 
   const boxes = () => [...list.querySelectorAll("input[type=checkbox]")];
   const chosen = () => boxes().filter((b) => b.checked).map((b) => Number(b.value));
