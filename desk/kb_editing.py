@@ -130,6 +130,10 @@ class KBEditingClient:
         body = {"question": question, "draft": draft}
         return dict(await self._call(editor, "POST", _path(article_id, "try"), json=body))
 
+    async def import_folder(self, editor: EditorIdentity) -> dict[str, Any]:
+        """The knowledge folder (after a `git pull`) imported by the conflict rule: the report."""
+        return dict(await self._call(editor, "POST", "/admin/import"))
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

@@ -170,6 +170,13 @@ async def try_question(article_id: str, body: TryBody, who: EditorDep, editing: 
     return await editing.try_question(who, article_id, body.question, body.article)
 
 
+@api.post("/import")
+async def import_folder(who: ActingEditorDep, editing: EditingDep) -> dict[str, Any]:
+    """Bring in what changed in the knowledge folder (a `git pull`), by the import rule: the
+    report names what was created, updated, kept and in conflict."""
+    return await editing.kb.import_folder(EditorIdentity.of(who))
+
+
 @api.post("/preview")
 async def preview(body: PreviewBody, who: EditorDep) -> dict[str, str]:
     return {"html": Editing.preview(body.markdown)}

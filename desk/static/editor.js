@@ -104,6 +104,33 @@
       }
     }
 
+    $("import-folder").addEventListener("click", async () => {
+      const button = $("import-folder");
+      const report = $("import-report");
+      button.disabled = true;
+      report.hidden = false;
+      report.textContent = "Importing the knowledge folder…";
+      try {
+        const r = await api("POST", "/api/editor/import");
+        const parts = [
+          `${r.created.length} new`,
+          `${r.updated.length} updated`,
+          `${r.unchanged} unchanged`,
+          `${r.kept.length} kept as edited here`,
+        ];
+        const conflicts = r.conflicts.length
+          ? ` Conflicts (both the file and this editor changed; the file's text is a draft version to compare): ${r.conflicts.join(", ")}.`
+          : "";
+        const problems = r.problems.length ? ` Files not imported: ${r.problems.join("; ")}.` : "";
+        report.textContent = `Imported: ${parts.join(", ")}.${conflicts}${problems}`;
+        load();
+      } catch (e) {
+        report.textContent = `The import failed: ${e.message}`;
+      } finally {
+        button.disabled = false;
+      }
+    });
+
     form.addEventListener("input", (event) => {
       clearTimeout(timer);
       timer = setTimeout(load, event.target.tagName === "INPUT" ? FILTER_MS : 0);

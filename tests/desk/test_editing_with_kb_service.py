@@ -180,3 +180,23 @@ def test_create_try_restore_and_delete(desk: TestClient, kb: TestClient, eli: di
     assert desk.get(path, headers=eli).status_code == 404
     agent = {**CONSOLE, **sign_in(desk, AGENT)}
     assert desk.get(path, headers=agent).status_code == 403
+
+
+def test_an_editor_imports_the_folder_after_a_git_pull_from_the_browser(
+    desk: TestClient, kb: TestClient, eli: dict[str, str], tmp_path: Path
+):
+    """No terminal needed: a file changed in git while nobody edited the article comes in as a
+    new version; the report says what happened."""
+    folder = tmp_path / "knowledge"
+    summary = "Your card arrives by post in five days."
+    write_article(folder, ARTICLE, "Card delivery", "card_arrival", summary,
+                  questions=["where is my card"], body="1. Check your address.\n2. Wait five days.")  # fmt: skip
+    report = desk.post("/api/editor/import", headers=eli)
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert body["updated"] == [ARTICLE]
+    assert body["conflicts"] == []
+    assert body["unchanged"] == 1
+    assert "five days" in kb.get(f"/articles/{ARTICLE}").json()["summary"]
+    agent = {**CONSOLE, **sign_in(desk, AGENT)}
+    assert desk.post("/api/editor/import", headers=agent).status_code == 403

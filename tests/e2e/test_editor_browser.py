@@ -75,6 +75,12 @@ def test_an_editor_edits_previews_publishes_and_the_assistant_answers_with_it(
         wait_for(
             editor, lambda d: d.current_url.endswith("/editor") and css(d, '[data-testid="article-link"]')
         )
+        # After a git pull an editor brings the folder in from the page (nothing changed here).
+        css(editor, '[data-testid="import-folder"]')[0].click()
+        report = wait_for(
+            editor, lambda d: [r for r in css(d, '[data-testid="import-report"]') if "Imported:" in r.text]
+        )[0]
+        assert "0 new" in report.text, report.text
         css(editor, '[data-testid="article-filter"]')[0].send_keys("hasn't arrived")
         row = f'tr[data-article-id="{ARTICLE}"] [data-testid="article-link"]'
         wait_for(editor, lambda d: css(d, row) and len(css(d, '[data-testid="article-link"]')) < 20)
