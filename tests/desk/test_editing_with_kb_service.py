@@ -188,9 +188,10 @@ def test_an_editor_imports_the_folder_after_a_git_pull_from_the_browser(
     """No terminal needed: a file changed in git while nobody edited the article comes in as a
     new version; the report says what happened."""
     folder = tmp_path / "knowledge"
-    summary = "Your card arrives by post in five days."
-    write_article(folder, ARTICLE, "Card delivery", "card_arrival", summary,
-                  questions=["where is my card"], body="1. Check your address.\n2. Wait five days.")  # fmt: skip
+    summary, steps = "Your card arrives by post in five days.", "1. Check your address.\n2. Wait five days."
+    write_article(
+        folder, ARTICLE, "Card delivery", "card_arrival", summary, questions=["where is my card"], body=steps
+    )
     report = desk.post("/api/editor/import", headers=eli)
     assert report.status_code == 200, report.text
     body = report.json()
