@@ -19,7 +19,7 @@ export KB_MODEL_PATH ?= $(abspath $(TUNED_MODEL))
 
 .PHONY: help setup prepare-run prepare-test system model tune bot-model run test test-fast lint format eval \
 	privacy-check \
-	calibrate bench bench-setup soak clean
+	calibrate bench bench-setup soak simulate simulate-backfill clean
 
 help:
 	@echo "make run        set up, then start every service (Ctrl-C stops them)"
@@ -29,6 +29,8 @@ help:
 	@echo "make eval       answer quality on labelled data (search, then the whole assistant)"
 	@echo "make bench      speed and memory benchmarks"
 	@echo "make soak       200 conversations for 5 minutes while each service is killed and restarted"
+	@echo "make simulate   play realistic conversations through the running system (make run first)"
+	@echo "make simulate-backfill  four past weeks of simulated traffic for the manager's pages"
 	@echo "make bench-setup  time every setup step in a fresh clone (var/bench/setup.json)"
 	@echo "make tune       re-tune the embedding model after articles changed"
 
@@ -116,6 +118,18 @@ calibrate: tune
 # fails if a message or handoff is lost or duplicated. Report: var/soak/report.json.
 soak: prepare-run
 	$(SVC_PY) -m tools.soak --conversations 200 --seconds 300 --rounds 2 --agents 4 --rate 4
+
+# The traffic simulator, against the system `make run` started (another terminal): customers on
+# the widget and agents on the console, then a JSON summary of what was played. SIMULATE_ARGS
+# adds options (--conversations N --agents K --seed S --pace P --desk URL; see --help).
+SIMULATE_ARGS ?=
+simulate: $(SVC_OK)
+	$(SVC_PY) -m desk.simulate --conversations 30 $(SIMULATE_ARGS)
+
+# Four weeks of history with past timestamps through the same running services (development
+# only: desk/simulated_time.py), so that the manager's charts show trends on a first run.
+simulate-backfill: $(SVC_OK)
+	$(SVC_PY) -m desk.simulate --backfill-weeks 4 --conversations 280 --agents 3 $(SIMULATE_ARGS)
 
 bench: model
 	$(SVC_PY) -m bench.encoders

@@ -255,8 +255,10 @@ class ActionFeedback(ServiceAction):
         if last is not None and last["kind"] == "answer":
             if intent == "affirm":
                 await self._remember(tracker, before)
+                # `confirmed`: the desk records the assistant's resolution and asks for a rating.
                 dispatcher.utter_message(
-                    text="Great, I'm glad that helped. Is there anything else I can do for you?"
+                    text="Great, I'm glad that helped. Is there anything else I can do for you?",
+                    json_message={"kind": "confirmed"},
                 )
                 return []
             return await respond_to_failure(

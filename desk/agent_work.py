@@ -13,6 +13,7 @@ from desk.assistant import Assistant
 from desk.clients import KBClient
 from desk.config import Settings
 from desk.conversations import Conversations, checked_text
+from desk.csat import Satisfaction
 from desk.errors import ArticleNotFound, Conflict, ConversationNotFound, UpstreamUnavailable
 from desk.frames import MessageView
 from desk.learning import SOURCE as LEARNING_SOURCE
@@ -42,7 +43,9 @@ class AgentWork:
         tasks: Tasks,
         clock: Clock,
         mail: ReplyMail | None = None,
+        satisfaction: Satisfaction | None = None,
     ) -> None:
+        self.satisfaction = satisfaction
         self.settings = settings
         self.store = store
         self.queue = queue
@@ -150,6 +153,8 @@ class AgentWork:
             self._teach_from(conversation_id)
         self._system_message(conversation_id, f"{agent.name} closed the conversation.")
         self.notify.state(conversation_id)
+        if self.satisfaction is not None:
+            self.satisfaction.offer(conversation_id)  # the customer is asked to rate it (desk/csat.py)
         self.notify.queue_changed()
         return self.queue.summary_of(self._handoff(handoff.id))
 

@@ -31,16 +31,20 @@ from desk.routes import (
     handoffs,
     health,
     insights,
+    kpis,
+    manager,
     pages,
     signin,
+    simulation,
     sockets,
     staff,
 )
 from desk.routes.deps import RoleMissing, SignInRequired
 from desk.service import Desk
 from desk.sessions import Sessions
+from desk.simulated_time import SimulatedTime, SimulatedTimeMiddleware
 from desk.staff import ensure_configured_staff
-from desk.store import Store
+from desk.store import Store, now
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +58,13 @@ def create_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store(settings.database_path)
+        # Development: the traffic simulator may play conversations as of a past moment.
+        time: SimulatedTime | None = app.state.simulated_time
+        store = Store(settings.database_path, clock=time.clock if time else now)
         demo_staff = settings.demo_staff and settings.environment == "development"
         ensure_configured_staff(store, settings.agents, demo_staff=demo_staff)
-        app.state.sessions = Sessions(store, hours=settings.session_hours, clock=store.clock)
+        # Staff sessions always run on the real clock, also inside a simulated conversation.
+        app.state.sessions = Sessions(store, hours=settings.session_hours, clock=now)
         timeout = settings.http_timeout_seconds
         rasa = RasaClient(
             settings.rasa_url,
@@ -103,6 +110,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    _install_simulated_time(app, settings)
     app.include_router(health.router)
     app.include_router(handoffs.router)
     app.include_router(signin.router)
@@ -115,13 +123,24 @@ def create_app(
     app.include_router(editor.router)
     app.include_router(editor.api)
     app.include_router(events.router)
+    app.include_router(kpis.router)
+    app.include_router(manager.router)
     app.include_router(sockets.router)
     app.include_router(pages.router)
     if settings.environment == "development":
         app.include_router(dev.router)  # absent in production: 404
+        app.include_router(simulation.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
     return app
+
+
+def _install_simulated_time(app: FastAPI, settings: Settings) -> None:
+    """Development only: the traffic simulator's backfill (desk/simulated_time.py)."""
+    app.state.simulated_time = None
+    if settings.environment == "development":
+        app.state.simulated_time = SimulatedTime()
+        app.add_middleware(SimulatedTimeMiddleware, time=app.state.simulated_time)
 
 
 def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:

@@ -16,6 +16,7 @@ from typing import Any
 from desk import events as ev
 from desk.bot_sessions import SESSION_START, BotSessions
 from desk.clients import RasaClient
+from desk.csat import RESOLVING_DECISIONS, Satisfaction
 from desk.errors import UpstreamUnavailable
 from desk.handoffs import Handoffs
 from desk.notifications import Notifier
@@ -55,9 +56,17 @@ class TurnLocks:
 
 class Assistant:
     def __init__(
-        self, *, store: Store, rasa: RasaClient, notify: Notifier, handoffs: Handoffs, session_turns: int
+        self,
+        *,
+        store: Store,
+        rasa: RasaClient,
+        notify: Notifier,
+        handoffs: Handoffs,
+        session_turns: int,
+        satisfaction: Satisfaction | None = None,
     ) -> None:
         self.store = store
+        self.satisfaction = satisfaction
         self.rasa = rasa
         self.notify = notify
         self.handoffs = handoffs
@@ -98,8 +107,13 @@ class Assistant:
 
     def store_replies(self, conversation_id: str, replies: list[dict[str, Any]]) -> None:
         messages, orphans = bot_messages(replies)
+        resolved = False
         for reply in messages:
             events = decision_events(conversation_id, reply["decisions"])
+            resolution = self._resolution(conversation_id, reply["decisions"])
+            if resolution is not None:
+                events.append(resolution)
+                resolved = True
             message, _ = self.store.add_message(
                 conversation_id,
                 "bot",
@@ -110,7 +124,20 @@ class Assistant:
             )
             self.notify.message(self._conversation(conversation_id), message)
         if orphans:
-            self.store.append_events(decision_events(conversation_id, orphans))
+            events = decision_events(conversation_id, orphans)
+            resolution = self._resolution(conversation_id, orphans)
+            self.store.append_events([*events, resolution] if resolution is not None else events)
+            resolved = resolved or resolution is not None
+        if resolved and self.satisfaction is not None:
+            self.satisfaction.offer(conversation_id)
+
+    def _resolution(self, conversation_id: str, decisions: list[dict[str, Any]]) -> ev.NewEvent | None:
+        """The customer confirmed the assistant's answer in words, or said goodbye after it (the
+        action server's `confirmed` and `goodbye` decisions): a resolution (desk/csat.py)."""
+        kinds = [RESOLVING_DECISIONS[d["kind"]] for d in decisions if d.get("kind") in RESOLVING_DECISIONS]
+        if not kinds or self.satisfaction is None:
+            return None
+        return self.satisfaction.assistant_resolution(conversation_id, kinds[0])
 
     def forget(self, conversation_id: str) -> None:
         self.sessions.forget(conversation_id)

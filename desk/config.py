@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     # 0 keeps everything.
     retention_days: int = Field(365, ge=0)
 
+    # The managers' KPIs (README "Managers: KPIs"): a resolved conversation counts as resolved
+    # at the first contact unless the same customer comes back on its topic within this window.
+    fcr_window_days: float = Field(7.0, gt=0)
+    # First-reply targets for a handoff answered live, by its priority (SLA compliance and the
+    # live floor); tickets are measured against DESK_TICKET_REPLY_HOURS.
+    sla_first_response_seconds_high: int = Field(60, ge=1)
+    sla_first_response_seconds_normal: int = Field(120, ge=1)
+    sla_first_response_seconds_low: int = Field(300, ge=1)
+    # The live floor flags a waiting customer once this share of their target has passed.
+    sla_at_risk_share: float = Field(0.8, gt=0, le=1)
+    # An unanswered rating request is shown again when the customer comes back within this long.
+    csat_offer_hours: float = Field(24.0, gt=0)
+
     # Messages a widget is sent at once: the latest on connecting, then a page per scroll up.
     history_page: int = Field(50, ge=5, le=200)
 

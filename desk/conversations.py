@@ -11,6 +11,7 @@ from typing import Any
 from desk import events as ev
 from desk.assistant import Assistant, last_answer
 from desk.config import Settings
+from desk.csat import Satisfaction
 from desk.errors import ConversationNotFound, InvalidInput
 from desk.frames import MessageView
 from desk.masking import mask_cards
@@ -22,7 +23,8 @@ from desk.store import Conversation, Message, Store
 from desk.tasks import Tasks
 
 PERSON_PAYLOAD = "/request_human"
-FEEDBACK_PAYLOADS = {"/affirm": True, "/not_helpful": False}
+CONFIRM_PAYLOAD = "/affirm"
+FEEDBACK_PAYLOADS = {CONFIRM_PAYLOAD: True, "/not_helpful": False}
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
@@ -48,12 +50,14 @@ class Conversations:
         notify: Notifier,
         assistant: Assistant,
         tasks: Tasks,
+        satisfaction: Satisfaction | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.notify = notify
         self.assistant = assistant
         self.tasks = tasks
+        self.satisfaction = satisfaction
         self.signer = ConversationSigner(
             settings.secret_key.get_secret_value(),
             max_age=timedelta(days=settings.conversation_token_days),
@@ -134,6 +138,11 @@ class Conversations:
         ):
             payload = None  # a button the assistant did not offer counts as its typed title
         answered = last_answer(self.store, conversation_id) if payload in FEEDBACK_PAYLOADS else None
+        resolution = (  # "Yes, that answered it": the assistant resolved the conversation (desk/csat.py)
+            self.satisfaction.assistant_resolution(conversation_id, "confirmed")
+            if self.satisfaction is not None and answered is not None and payload == CONFIRM_PAYLOAD
+            else None
+        )
 
         def record(message: Message) -> list[ev.NewEvent]:
             said = ev.CustomerMessage(
@@ -143,6 +152,8 @@ class Conversations:
             if answered is not None and payload is not None:
                 feedback = ev.Feedback(article_id=answered, helpful=FEEDBACK_PAYLOADS[payload])
                 found.append(ev.NewEvent(conversation_id, ev.CUSTOMER, feedback))
+            if resolution is not None:
+                found.append(resolution)
             return found
 
         message, created = self.store.add_message(
@@ -150,6 +161,8 @@ class Conversations:
         )
         if not created:
             return message  # a retry of a message already stored and routed
+        if resolution is not None and self.satisfaction is not None:
+            self.satisfaction.offer(conversation.id)
         if conversation.mode == Mode.RESOLVED:
             self.store.transition(
                 conversation.id,

@@ -16,7 +16,7 @@ MAX_ADDRESSES = 10_000
 MAX_REFUSALS = 50
 # Per connection and per minute, for the frame types whose budget does not follow
 # DESK_MESSAGES_PER_MINUTE (message, handoff_request and older do).
-FRAME_BUDGETS = {"contact": 10, "typing": 120, "ack": 240, "ping": 60}
+FRAME_BUDGETS = {"contact": 10, "typing": 120, "ack": 240, "ping": 60, "csat": 10, "csat_dismiss": 10}
 MESSAGE_FRAMES = frozenset({"message", "handoff_request"})
 
 Clock = Callable[[], float]

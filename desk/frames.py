@@ -119,6 +119,25 @@ class Ack(_Model):
     text: str | None = None
 
 
+class CsatPrompt(_Model):
+    """Ask the customer to rate the help they got, once per resolution (`resolution_id`, the
+    `resolved` event's id): the assistant's (`of: assistant`) or an agent's (with their name).
+    Sent when the conversation is resolved, and again after a reconnect while unanswered."""
+
+    type: Literal["csat_request"] = "csat_request"
+    resolution_id: int
+    of: Literal["assistant", "agent"]
+    agent: AgentName | None = None
+
+
+class CsatClosed(_Model):
+    """The rating request was answered (`rated`) or dismissed, perhaps in another tab: hide it."""
+
+    type: Literal["csat_closed"] = "csat_closed"
+    resolution_id: int
+    rated: bool
+
+
 # ---- to the console -----------------------------------------------------------------------
 
 
@@ -158,7 +177,18 @@ class Pong(_Model):
     type: Literal["pong"] = "pong"
 
 
-DESK_TO_WIDGET = Welcome | WidgetMessage | OlderMessages | StateChanged | Typing | Ack | Error | Pong
+DESK_TO_WIDGET = (
+    Welcome
+    | WidgetMessage
+    | OlderMessages
+    | StateChanged
+    | Typing
+    | Ack
+    | CsatPrompt
+    | CsatClosed
+    | Error
+    | Pong
+)
 DESK_TO_CONSOLE = QueueChanged | HandoffArrived | ConsoleMessage | CustomerTyping | Error | Pong
 
 

@@ -170,8 +170,32 @@ class OlderFrame(BaseModel):
     before: int = Field(ge=1, le=MAX_ID)
 
 
+class CsatFrame(BaseModel):
+    """The customer's rating (1-5, optional comment) of the resolution a `csat_request` named."""
+
+    type: Literal["csat"]
+    resolution_id: int = Field(ge=1, le=MAX_ID)
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(None, max_length=1000)
+
+
+class CsatDismissFrame(BaseModel):
+    """The customer closed the rating request without answering: it is not asked again."""
+
+    type: Literal["csat_dismiss"]
+    resolution_id: int = Field(ge=1, le=MAX_ID)
+
+
 WidgetFrame = Annotated[
-    MessageFrame | HandoffRequestFrame | ContactFrame | AckFrame | TypingFrame | PingFrame | OlderFrame,
+    MessageFrame
+    | HandoffRequestFrame
+    | ContactFrame
+    | AckFrame
+    | TypingFrame
+    | PingFrame
+    | OlderFrame
+    | CsatFrame
+    | CsatDismissFrame,
     Field(discriminator="type"),
 ]
 

@@ -3,6 +3,7 @@
   conversations  the customer's side: messages in, routing, contact (desk/conversations.py)
   assistant      the Rasa relay and the assistant's decisions (desk/assistant.py)
   handoffs       handoffs arriving, queue or ticket, late ones attached (desk/handoffs.py)
+  satisfaction   rating requests after a resolution, and the customers' ratings (desk/csat.py)
   queue          order, place, wait estimate, summaries (desk/queue.py)
   agents         claim, reply, note, resolve, hand back (desk/agent_work.py)
   notify         the frames sent to widgets and consoles (desk/notifications.py)
@@ -10,6 +11,7 @@
   unstaffed      the queue turned into tickets when nobody can serve it (desk/sweeps.py)
   mail, outbox   replies to tickets emailed, and delivered in the background (desk/mail/)
   retention      purging closed conversations past DESK_RETENTION_DAYS (desk/retention.py)
+  figures        the managers' KPIs and live floor (desk/kpis/)
   widget_limits  per-connection and per-address limits on anonymous traffic (desk/flood.py)
 
 The conversation state machine is desk/state.py; the event vocabulary desk/events.py; sessions
@@ -27,9 +29,11 @@ from desk.assistant import Assistant
 from desk.clients import KBClient, RasaClient
 from desk.config import Settings
 from desk.conversations import PERSON_PAYLOAD, Conversations
+from desk.csat import Satisfaction
 from desk.flood import WidgetLimits
 from desk.handoffs import Handoffs
 from desk.hub import Hub
+from desk.kpis.reader import Figures
 from desk.mail import MailOutbox, MailSender, ReplyMail, SmtpSender
 from desk.notifications import Notifier
 from desk.queue import Queue
@@ -64,15 +68,24 @@ class Desk:
         self.queue = Queue(settings=settings, store=store, hub=hub, clock=clock)
         self.notify = Notifier(hub=hub, queue=self.queue, store=store)
         self.handoffs = Handoffs(store=store, queue=self.queue, notify=self.notify, clock=clock)
+        self.satisfaction = Satisfaction(
+            store=store, hub=hub, offer_hours=settings.csat_offer_hours, clock=clock
+        )
         self.assistant = Assistant(
             store=store,
             rasa=rasa,
             notify=self.notify,
             handoffs=self.handoffs,
             session_turns=settings.bot_session_turns,
+            satisfaction=self.satisfaction,
         )
         self.conversations = Conversations(
-            settings=settings, store=store, notify=self.notify, assistant=self.assistant, tasks=self.tasks
+            settings=settings,
+            store=store,
+            notify=self.notify,
+            assistant=self.assistant,
+            tasks=self.tasks,
+            satisfaction=self.satisfaction,
         )
         self.outbox = MailOutbox(
             store=store,
@@ -95,11 +108,13 @@ class Desk:
             tasks=self.tasks,
             clock=clock,
             mail=self.mail,
+            satisfaction=self.satisfaction,
         )
         self.sweeper = AbandonedSweep(
             store=store, hub=hub, after_seconds=settings.abandon_after_minutes * 60, clock=clock
         )
         self.retention = Retention(store=store, days=settings.retention_days, clock=clock)
+        self.figures = Figures(settings=settings, store=store, kb=kb, hub=hub, clock=clock)
         self.unstaffed = UnstaffedQueue(
             available=self.queue.agents_available,
             to_tickets=self.handoffs.unstaffed,

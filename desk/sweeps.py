@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 
 from desk import events as ev
 from desk.hub import Hub
+from desk.simulated_time import working_on
 from desk.state import Mode
 from desk.store import Clock, Store, iso, parse_time
+from desk.store.conversations import IdleConversation
 
 log = logging.getLogger(__name__)
 
@@ -27,28 +29,35 @@ class AbandonedSweep:
         self.clock = clock
 
     def sweep(self) -> int:
-        """Log the conversations left since the last sweep; how many."""
-        moment = self.clock()
+        """Log the conversations left since the last sweep; how many. Each is judged, and its
+        event stamped, on its own clock: a simulated conversation's (desk/simulated_time.py,
+        development only; never ahead of the real one) or the real one."""
         found = []
-        for idle in self.store.idle_conversations(iso(moment - self.after)):
-            if idle.mode == Mode.QUEUED and self.hub.customer_connected(idle.id):
-                continue  # waiting with the widget open is waiting, not leaving
-            replied_last = idle.last_reply_at is not None and (
-                idle.last_customer_at is None or idle.last_reply_at >= idle.last_customer_at
-            )
-            if idle.mode != Mode.QUEUED and not replied_last:
-                continue
-            if idle.last_abandoned_at is not None and (
-                idle.last_customer_at is None or idle.last_abandoned_at >= idle.last_customer_at
-            ):
-                continue  # already logged for this silence
-            since = idle.last_reply_at or idle.last_customer_at or idle.updated_at
-            seconds = int((moment - parse_time(since)).total_seconds())
-            payload = ev.Abandoned(idle_seconds=max(0, seconds), mode=idle.mode)
-            found.append(ev.NewEvent(idle.id, ev.SYSTEM, payload))
-        if found:
-            self.store.append_events(found)
+        for idle in self.store.idle_conversations(iso(self.clock() - self.after)):
+            with working_on(idle.id):
+                left = self._left(idle, self.clock())
+                if left is not None:
+                    self.store.append_events([left])
+                    found.append(left)
         return len(found)
+
+    def _left(self, idle: IdleConversation, moment: datetime) -> ev.NewEvent | None:
+        if parse_time(idle.updated_at) >= moment - self.after:
+            return None  # a simulated conversation whose own clock has not reached the silence yet
+        if idle.mode == Mode.QUEUED and self.hub.customer_connected(idle.id):
+            return None  # waiting with the widget open is waiting, not leaving
+        replied_last = idle.last_reply_at is not None and (
+            idle.last_customer_at is None or idle.last_reply_at >= idle.last_customer_at
+        )
+        if idle.mode != Mode.QUEUED and not replied_last:
+            return None
+        if idle.last_abandoned_at is not None and (
+            idle.last_customer_at is None or idle.last_abandoned_at >= idle.last_customer_at
+        ):
+            return None  # already logged for this silence
+        since = idle.last_reply_at or idle.last_customer_at or idle.updated_at
+        seconds = int((moment - parse_time(since)).total_seconds())
+        return ev.NewEvent(idle.id, ev.SYSTEM, ev.Abandoned(idle_seconds=max(0, seconds), mode=idle.mode))
 
 
 class UnstaffedQueue:

@@ -48,6 +48,14 @@ ${demo_agent}
   action server       http://localhost:${ACTIONS_PORT}/health
   embedding model     ${KB_MODEL_PATH:-all-MiniLM-L6-v2 as bundled (untuned)}
 MSG
+# A desk with no conversations yet (a first run): say how to fill the manager's pages with
+# weeks of simulated history. Only a hint: nothing waits for an answer.
+if ! .venv/svc/bin/python -m desk.simulate.history "${DESK_DATABASE_PATH:-var/desk/desk.sqlite3}"; then
+  cat >> "$banner" <<MSG
+  no history yet      run \`make simulate-backfill\` in another terminal for four weeks of simulated
+                      traffic on the manager's pages (\`make simulate\` plays some now)
+MSG
+fi
 echo "==> starting the knowledge service, action server, Rasa, the desk and its mail catcher (the URLs follow once all answer)"
 # The watcher runs beside honcho and prints the URLs only when every service answers.
 .venv/svc/bin/python -m tools.wait_ready "$banner" \

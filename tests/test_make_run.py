@@ -71,6 +71,7 @@ def test_run_starts_every_service_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             pass  # the development mail catcher listens
         for path in ("/console", "/docs", "/help/", "/dev/mail"):
             assert f"localhost:{ports['DESK_PORT']}{path}" in banner
+        assert "make simulate-backfill" in banner  # a new desk: how to get weeks of history
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:

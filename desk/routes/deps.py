@@ -92,6 +92,7 @@ AdminDep = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN))]
 ActingAdminDep = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN, acting=True))]
 AdminPage = Annotated[StaffMember, Depends(RoleGuard(Role.ADMIN, page=True))]
 ManagerDep = Annotated[StaffMember, Depends(RoleGuard(Role.MANAGER, Role.ADMIN))]  # the figures and events
+ManagerPage = Annotated[StaffMember, Depends(RoleGuard(Role.MANAGER, Role.ADMIN, page=True))]
 EditorDep = Annotated[StaffMember, Depends(RoleGuard(Role.EDITOR))]
 ActingEditorDep = Annotated[StaffMember, Depends(RoleGuard(Role.EDITOR, acting=True))]
 EditorPage = Annotated[StaffMember, Depends(RoleGuard(Role.EDITOR, page=True))]

@@ -20,7 +20,9 @@ router = APIRouter(include_in_schema=False)
 AREAS = (  # (role, path, name), in the order a person holding several is sent to them
     (Role.AGENT, "/console", "Agent console"),
     (Role.EDITOR, "/editor", "Help-centre articles"),
+    (Role.MANAGER, "/manager", "Operations overview"),
     (Role.ADMIN, "/admin/staff", "Staff accounts"),
+    (Role.ADMIN, "/manager", "Operations overview"),  # admins read the figures too
 )
 
 
@@ -74,5 +76,5 @@ async def logout(request: Request, sessions: SessionsDep) -> Response:
 
 @router.get("/staff", response_class=HTMLResponse)
 def staff_home(request: Request, who: StaffPage) -> Response:
-    areas = [(path, name) for role, path, name in AREAS if who.has(role)]
+    areas = list(dict.fromkeys((path, name) for role, path, name in AREAS if who.has(role)))
     return render(request, "staff_home.html", who=who, areas=areas)

@@ -35,6 +35,8 @@ from desk.schemas import (
     ConsoleFrame,
     ConsoleTypingFrame,
     ContactFrame,
+    CsatDismissFrame,
+    CsatFrame,
     HandoffRequestFrame,
     HelloFrame,
     MessageFrame,
@@ -76,6 +78,8 @@ async def widget_socket(websocket: WebSocket) -> None:
     desk.hub.join_conversation(conversation.id, connection)
     for message in history:
         connection.send(WidgetMessage(message=message).frame())
+    if (rating := desk.satisfaction.pending(conversation.id)) is not None:
+        connection.send(rating.frame())  # asked before and still unanswered (desk/csat.py)
     limits = desk.widget_limits.connection(client_address(websocket))
     try:
         while not limits.exhausted:
@@ -140,6 +144,10 @@ async def _handle_widget_frame(
             connection.send(OlderMessages(messages=messages, has_older=has_older).frame())
         elif isinstance(frame, AckFrame):
             desk.conversations.seen(conversation_id, frame.id)
+        elif isinstance(frame, CsatFrame):
+            desk.satisfaction.rate(conversation_id, frame.resolution_id, frame.score, frame.comment)
+        elif isinstance(frame, CsatDismissFrame):
+            desk.satisfaction.dismiss(conversation_id, frame.resolution_id)
         elif isinstance(frame, TypingFrame):
             desk.conversations.typing(conversation_id, frame.on)
         else:

@@ -117,6 +117,22 @@
 .kw-root .kw-input{flex:1;min-height:42px;max-height:140px;padding:10px 12px;border:1px solid #8a96a3;border-radius:12px;background:#fff;line-height:1.4;resize:none}
 .kw-root .kw-send{flex:none;width:42px;height:42px;padding:0;border:0;border-radius:50%;background:#0f766e;color:#fff;display:grid;place-items:center;cursor:pointer}
 .kw-root button:disabled,.kw-root textarea:disabled{opacity:.5;cursor:not-allowed}
+.kw-root .kw-csat{margin:0 12px 8px;padding:10px 12px;border:1px solid #ccefe0;border-radius:12px;background:#ecfdf5;font-size:14px}
+.kw-root .kw-csat fieldset{margin:0;padding:0;border:0}
+.kw-root .kw-csat legend{padding:0;font-weight:600}
+.kw-root .kw-csat-scores{display:flex;gap:6px;margin:8px 0}
+.kw-root .kw-csat-score{flex:1;position:relative}
+.kw-root .kw-csat-score input{position:absolute;opacity:0;inset:0;margin:0;cursor:pointer}
+.kw-root .kw-csat-score span{display:flex;flex-direction:column;align-items:center;padding:4px 2px;border:1px solid #0f766e;border-radius:8px;background:#fff;color:#0f766e;font-size:11px;line-height:1.2;text-align:center}
+.kw-root .kw-csat-score b{font-size:16px}
+.kw-root .kw-csat-score input:checked+span{background:#0f766e;color:#fff}
+.kw-root .kw-csat-score input:focus-visible+span{outline:3px solid #f5a524;outline-offset:2px}
+.kw-root .kw-csat-comment{display:flex;flex-direction:column;gap:2px;font-size:13px;font-weight:600}
+.kw-root .kw-csat-comment textarea{padding:6px 10px;border:1px solid #8a96a3;border-radius:8px;background:#fff;font-weight:400;resize:vertical}
+.kw-root .kw-csat-actions{display:flex;justify-content:flex-end;gap:8px;margin-top:8px}
+.kw-root .kw-csat-send{padding:6px 14px;border:0;border-radius:8px;background:#0f766e;color:#fff;font-weight:600;cursor:pointer}
+.kw-root .kw-csat-later{padding:6px 10px;border:0;background:none;color:#0f766e;font-weight:600;text-decoration:underline;cursor:pointer}
+.kw-root .kw-csat-thanks{margin:0 12px 8px;color:#065f46;font-size:13px;text-align:center}
 @keyframes kw-in{from{opacity:0;transform:translateY(12px)}}
 @keyframes kw-blink{0%,80%,100%{opacity:.3;transform:none}40%{opacity:1;transform:translateY(-3px)}}
 @media (max-width:480px){.kw-root .kw-panel{inset:0;width:100%;height:100%;border-radius:0}}
@@ -230,6 +246,24 @@
     h("span", { class: "kw-dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), typingText);
   const notice = h("div", { class: "kw-notice", role: "status" });
 
+  // The rating asked for after a resolution (csat_request): a radio group of five labelled
+  // scores (arrow keys move between them), an optional comment, send or "not now".
+  const CSAT_SCORES = ["Very poor", "Poor", "OK", "Good", "Very good"];
+  const csatLegend = h("legend");
+  const csatComment = h("textarea", {
+    name: "comment", rows: "2", maxlength: "1000", "data-testid": "kw-csat-comment",
+  });
+  const csatForm = h("form", { class: "kw-csat", "data-testid": "kw-csat", "aria-label": "Rate this conversation", hidden: true },
+    h("fieldset", {}, csatLegend,
+      h("div", { class: "kw-csat-scores" }, ...CSAT_SCORES.map((label, i) => h("label", { class: "kw-csat-score" },
+        h("input", { type: "radio", name: "score", value: String(i + 1), required: true, "data-testid": `kw-csat-${i + 1}` }),
+        h("span", {}, h("b", {}, String(i + 1)), label))))),
+    h("label", { class: "kw-csat-comment" }, h("span", {}, "Anything you'd like to add? (optional)"), csatComment),
+    h("div", { class: "kw-csat-actions" },
+      h("button", { type: "button", class: "kw-csat-later", "data-testid": "kw-csat-later" }, "Not now"),
+      h("button", { type: "submit", class: "kw-csat-send", "data-testid": "kw-csat-send" }, "Send rating")));
+  const csatThanks = h("p", { class: "kw-csat-thanks", "data-testid": "kw-csat-thanks", role: "status" });
+
   const human = h("button", { type: "button", class: "kw-human", "data-testid": "kw-human" }, "Talk to a person");
   const input = h("textarea", {
     class: "kw-input", "data-testid": "kw-input", rows: "1", maxlength: MAX_CHARS,
@@ -243,7 +277,7 @@
     class: "kw-panel", id: "kw-panel", "data-testid": "kw-panel", role: "dialog", "aria-label": TITLE, hidden: true,
   },
     h("div", { class: "kw-header" }, h("div", { class: "kw-title" }, TITLE), closeBtn),
-    status, connection, earlier, log, typing, notice,
+    status, connection, earlier, log, typing, notice, csatForm, csatThanks,
     h("div", { class: "kw-composer" }, human, form));
 
   root.append(launcher, unreadText, panel);
@@ -274,6 +308,7 @@
   let stick = true;         // the log is scrolled to its end: keep it there as content arrives
   let hasOlder = false;     // the desk holds messages earlier than the oldest shown
   let loadingOlder = false; // an `older` request is on its way
+  let csatResolution = null; // the resolution the rating form asks about
   const seen = new Set();   // rendered message ids
   const outbox = new Map(); // client_id → message / handoff_request frame, until acknowledged
   const byClientId = new Map(); // client_id → rendered customer message element
@@ -346,6 +381,8 @@
       case "state": return applyState(frame.state);
       case "typing": return onTyping(frame);
       case "error": return onError(frame);
+      case "csat_request": return askRating(frame);
+      case "csat_closed": return ratingClosed(frame);
       default: return; // pong, and frame types this version does not know
     }
   }
@@ -634,6 +671,39 @@
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Satisfaction rating: the desk asks once per resolution; answering or dismissing it in any tab
+  // closes it everywhere (csat_closed).
+
+  function askRating(frame) {
+    if (csatResolution === frame.resolution_id) return; // shown already (a reconnect)
+    csatResolution = frame.resolution_id;
+    const who = frame.of === "agent" ? (frame.agent?.name || "our team") : "our assistant";
+    csatLegend.textContent = `How would you rate the help you got from ${who}?`;
+    csatForm.reset();
+    csatForm.hidden = false;
+    csatThanks.textContent = "";
+    if (stick) log.scrollTop = log.scrollHeight;
+  }
+
+  function ratingClosed(frame) {
+    if (frame.resolution_id !== csatResolution) return;
+    if (csatForm.contains(document.activeElement)) input.focus();
+    csatForm.hidden = true;
+    csatResolution = null;
+    if (frame.rated) {
+      csatThanks.textContent = "Thank you for your feedback.";
+      setTimeout(() => { csatThanks.textContent = ""; }, NOTICE_MS);
+    }
+  }
+
+  function answerRating(frame) {
+    if (csatResolution == null) return;
+    if (!transmit({ ...frame, resolution_id: csatResolution })) {
+      showNotice("We're reconnecting. Please try again in a moment.");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Handoff state, typing indicator, unread badge
 
   function applyState(state) {
@@ -773,6 +843,12 @@
       showNotice("We're reconnecting. Please try again in a moment.");
     }
   });
+  csatForm.addEventListener("submit", (event) => {
+    event.preventDefault(); // the browser has already checked that a score is chosen
+    const score = Number(new FormData(csatForm).get("score"));
+    answerRating({ type: "csat", score, comment: csatComment.value.trim() || null });
+  });
+  csatForm.querySelector(".kw-csat-later").addEventListener("click", () => answerRating({ type: "csat_dismiss" }));
   window.addEventListener("online", () => { if (!ws && !refused) connect(); });
 
   document.head.append(h("style", {}, CSS));

@@ -7,11 +7,13 @@ over one connection and clock."""
 from __future__ import annotations
 
 from desk.store.conversations import ConversationRecords, SqlConversations
+from desk.store.csat import CsatRecords, CsatRequest, SqlCsat
 from desk.store.database import Clock, iso, now, parse_time
 from desk.store.events import EventLog, SqlEvents
 from desk.store.handoffs import HandoffRecords, SqlHandoffs
 from desk.store.mail import MailRecords, OutgoingMail, SqlMail
 from desk.store.records import Conversation, Handoff, Message, StaffMember
+from desk.store.reports import ReportRecords, SqlReports
 from desk.store.retention import RetentionRecords, SqlRetention
 from desk.store.staff import SqlStaff, StaffExists, StaffRecords
 from desk.store.transitions import SqlTransitions, Transitions
@@ -20,12 +22,15 @@ __all__ = [
     "Clock",
     "Conversation",
     "ConversationRecords",
+    "CsatRecords",
+    "CsatRequest",
     "EventLog",
     "Handoff",
     "HandoffRecords",
     "MailRecords",
     "Message",
     "OutgoingMail",
+    "ReportRecords",
     "RetentionRecords",
     "StaffExists",
     "StaffMember",
@@ -38,5 +43,15 @@ __all__ = [
 ]
 
 
-class Store(SqlConversations, SqlHandoffs, SqlStaff, SqlTransitions, SqlEvents, SqlMail, SqlRetention):
+class Store(
+    SqlConversations,
+    SqlHandoffs,
+    SqlStaff,
+    SqlTransitions,
+    SqlCsat,
+    SqlEvents,
+    SqlMail,
+    SqlRetention,
+    SqlReports,
+):
     """The SQLite store: all record kinds over one connection (see database.py)."""

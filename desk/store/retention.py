@@ -1,7 +1,7 @@
 """Purging what a closed conversation said once it is older than the retention period. The
 conversation keeps its id, mode, times and event log (which holds no text, email or card
 number), so reports over past months stay whole; its messages, contact details, page metadata,
-handoff context and emails are deleted, and its widget token stops working."""
+handoff context, emails and rating comments are deleted, and its widget token stops working."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class SqlRetention(Database):
         ids = marks(conversation_ids)
         with self._transaction() as db:
             db.execute(f"DELETE FROM mail_outbox WHERE conversation_id IN ({ids})", conversation_ids)  # noqa: S608
+            db.execute(f"UPDATE csat SET comment = NULL WHERE conversation_id IN ({ids})", conversation_ids)  # noqa: S608
             deleted = db.execute(
                 f"DELETE FROM messages WHERE conversation_id IN ({ids})",  # noqa: S608
                 conversation_ids,

@@ -535,6 +535,7 @@ def test_yes_after_an_answer_clears_the_failure_streak(backends: FakeBackends, s
     assert not result.paused
     feedback = run(ActionFeedback(svc), events[:5])
     assert "glad that helped" in feedback.texts[0]
+    assert feedback.decisions == [{"kind": "confirmed"}]  # the desk's cue: resolved, ask for a rating
 
 
 def test_no_to_an_answer_counts_as_not_helpful(backends: FakeBackends, svc) -> None:

@@ -1,34 +1,11 @@
-"""An agent at the console during the soak: signed in over HTTP, online through the console socket
-(reopened whenever the desk comes back), and working the queue through the console API
-(docs/contracts/console.md): claim each handed-over conversation or ticket, reply, resolve."""
+"""The soak's agents: accounts made for it (DESK_AGENTS), each a console agent from the desk's
+traffic simulator (desk/simulate/agents.py) that claims, replies and resolves at once."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from dataclasses import dataclass
-from typing import Any
+from desk.simulate.agents import AgentLogin, DeskAgent
 
-import httpx
-from websockets.asyncio.client import connect
-from websockets.exceptions import WebSocketException
-
-log = logging.getLogger(__name__)
-
-COOKIE = "kestrel_desk_session"
-POLL_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class AgentLogin:
-    email: str
-    name: str
-    password: str
-
-    def setting(self) -> str:
-        """This agent in DESK_AGENTS' form."""
-        return f"{self.email}:{self.name}:{self.password}"
+__all__ = ["AgentLogin", "DeskAgent", "soak_agents"]
 
 
 def soak_agents(count: int) -> list[AgentLogin]:
@@ -36,108 +13,3 @@ def soak_agents(count: int) -> list[AgentLogin]:
         AgentLogin(f"soak-agent-{i}@kestrel.example", f"Soak Agent {i}", f"soak-password-{i}")
         for i in range(1, count + 1)
     ]
-
-
-class DeskAgent:
-    def __init__(self, desk_url: str, login: AgentLogin) -> None:
-        self.desk_url = desk_url
-        self.login = login
-        self.http = httpx.AsyncClient(
-            base_url=desk_url, timeout=30, headers={"X-Requested-With": "kestrel-console"}
-        )
-        self.resolved: list[str] = []  # handoff ids this agent closed
-        self.replies = self.conflicts = self.failures = self.sign_ins = 0
-        self._nudge = asyncio.Event()
-        self._stop = asyncio.Event()
-
-    async def run(self) -> None:
-        """Work until `stop`: online through the console socket, answering the queue."""
-        presence = asyncio.create_task(self._stay_online())
-        try:
-            while not self._stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._nudge.wait(), POLL_SECONDS)
-                self._nudge.clear()
-                try:
-                    await self._work_queue()
-                except (httpx.HTTPError, AgentSignedOut):
-                    self.failures += 1  # the desk is down or restarting: try again shortly
-        finally:
-            presence.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await presence
-            await self.http.aclose()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._nudge.set()
-
-    async def _sign_in(self) -> str:
-        self.http.cookies.clear()
-        response = await self.http.post(
-            "/console/login", data={"email": self.login.email, "password": self.login.password}
-        )
-        cookie = self.http.cookies.get(COOKIE)
-        if response.status_code != 303 or not cookie:
-            raise AgentSignedOut(f"sign-in refused: {response.status_code}")
-        self.sign_ins += 1
-        return cookie
-
-    async def _stay_online(self) -> None:
-        """Keep a console socket open: only agents with one count as online (else handoffs
-        become tickets); every frame nudges the work loop."""
-        ws_url = self.desk_url.replace("http", "ws", 1) + "/ws/console"
-        while True:
-            try:
-                cookie = self.http.cookies.get(COOKIE) or await self._sign_in()
-                async with connect(
-                    ws_url, additional_headers={"Cookie": f"{COOKIE}={cookie}"}, open_timeout=20
-                ) as ws:
-                    async for _frame in ws:
-                        self._nudge.set()
-            except (OSError, TimeoutError, WebSocketException, httpx.HTTPError, AgentSignedOut):
-                pass
-            await asyncio.sleep(0.5)
-
-    async def _work_queue(self) -> None:
-        if not self.http.cookies.get(COOKIE):
-            await self._sign_in()
-        view = await self._call("GET", "/api/console/queue")
-        for summary in [*view["mine"], *view["queued"], *view["tickets"]]:
-            if self._stop.is_set():
-                return
-            await self._handle(summary)
-
-    async def _handle(self, summary: dict[str, Any]) -> None:
-        path = f"/api/console/conversations/{summary['conversation_id']}"
-        try:
-            if summary["status"] != "assigned":
-                await self._call("POST", f"{path}/claim")
-            await self._call(
-                "POST",
-                f"{path}/messages",
-                {"text": f"Hello, {self.login.name} here. I've looked into this and sorted it out."},
-            )
-            self.replies += 1
-            await self._call("POST", f"{path}/resolve", {"outcome": "resolved"})
-            self.resolved.append(summary["handoff_id"])
-        except Conflict:
-            self.conflicts += 1  # another agent was quicker, or the customer's state moved on
-
-    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = await self.http.request(method, path, json=body if method == "POST" else None)
-        if response.status_code == 401:
-            self.http.cookies.clear()
-            raise AgentSignedOut("the session ended")
-        if response.status_code in (404, 409):
-            raise Conflict(response.text)
-        response.raise_for_status()
-        return response.json()
-
-
-class AgentSignedOut(Exception):
-    pass
-
-
-class Conflict(Exception):
-    pass

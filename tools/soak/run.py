@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desk.simulate.widget import REPLY_ROLES, Kind, Widget
 from tools.soak.agents import DeskAgent, soak_agents
 from tools.soak.checks import (
     Findings,
@@ -24,8 +25,7 @@ from tools.soak.checks import (
     widget_messages,
 )
 from tools.soak.faults import Restart, inject, schedule
-from tools.soak.script import Kind, next_line
-from tools.soak.widget import REPLY_ROLES, Widget
+from tools.soak.script import next_line
 from tools.stack import Stack, assistant_stack
 
 log = logging.getLogger(__name__)

@@ -4,16 +4,8 @@ person (typed, or the widget's "Talk to a person" button) and chit-chat, in our 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from enum import StrEnum
 
-
-class Kind(StrEnum):
-    QUESTION = "question"
-    PERSON = "person"  # typed: the assistant hands over
-    BUTTON = "button"  # the widget's "Talk to a person" (a handoff_request frame)
-    CHAT = "chat"
-
+from desk.simulate.widget import Kind, Line
 
 QUESTIONS = (
     "my new debit card still hasnt turned up in the post, what do i do",
@@ -55,12 +47,6 @@ CHAT = ("hello there", "hi", "thanks a lot", "ok great", "good morning", "cheers
 # How often each kind comes up: mostly questions, a fair share of requests for a person.
 WEIGHTS = {Kind.QUESTION: 60, Kind.PERSON: 8, Kind.BUTTON: 7, Kind.CHAT: 25}
 LINES = {Kind.QUESTION: QUESTIONS, Kind.PERSON: PERSON, Kind.BUTTON: ("Talk to a person",), Kind.CHAT: CHAT}
-
-
-@dataclass(frozen=True)
-class Line:
-    kind: Kind
-    text: str
 
 
 def next_line(rng: random.Random, *, first: bool) -> Line:

@@ -1,8 +1,9 @@
-"""A customer's chat widget as the soak drives it: desk/static/widget.js's behaviour over the widget
-protocol (docs/contracts/widget.md) with asyncio websockets. It keeps its conversation token,
-keeps each message in an outbox until the desk acknowledges it and sends it again, with the same
-client_id, after a reconnect, and says in its hello the last message id it has (`after`). It also
-keeps what the checks need: every message frame by id, every ack, and when each turn was answered."""
+"""A customer's chat widget as the traffic simulator and the soak (tools/soak) drive it:
+desk/static/widget.js's behaviour over the widget protocol (docs/contracts/widget.md) with asyncio
+websockets. It keeps its conversation token, keeps each message in an outbox until the desk
+acknowledges it and sends it again, with the same client_id, after a reconnect, and says in its
+hello the last message id it has (`after`). It also keeps what its drivers read: every message
+by id, every ack, the state, the rating prompts, and when each turn was answered."""
 
 from __future__ import annotations
 
@@ -13,18 +14,35 @@ import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
-
-from tools.soak.script import Kind, Line
 
 Frame = dict[str, Any]
 WITH_PERSON = frozenset({"queued", "agent", "ticket"})
 REPLY_ROLES = frozenset({"bot", "agent", "system"})
 ACK_DELAY = 0.1  # one ack for a burst of messages, as the widget sends it
+
+
+class Kind(StrEnum):
+    QUESTION = "question"
+    FOLLOW_UP = "follow_up"
+    PERSON = "person"  # typed: the assistant hands over
+    BUTTON = "button"  # the widget's "Talk to a person" (a handoff_request frame)
+    REPLY = "reply"  # a quick-reply button the assistant offered: its title and payload
+    CHAT = "chat"
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: Kind
+    text: str
+    payload: str | None = None
 
 
 @dataclass
@@ -46,9 +64,22 @@ class Turn:
 
 
 class Widget:
-    def __init__(self, desk_url: str, rng: random.Random, *, drop_rate: float = 0.0) -> None:
+    def __init__(
+        self,
+        desk_url: str,
+        rng: random.Random,
+        *,
+        drop_rate: float = 0.0,
+        title: str = "Soak test",
+        simulation: str | None = None,
+        customer_id: str | None = None,
+    ) -> None:
         self.ws_url = desk_url.replace("http", "ws", 1) + "/ws/widget"
+        if simulation is not None:  # a conversation played as of a past moment (desk/simulated_time.py)
+            self.ws_url += f"?simulation={quote(simulation)}"
         self.page = desk_url + "/"
+        self.title = title
+        self.customer_id = customer_id  # a signed-in customer of the host page
         self.rng = rng
         self.drop_rate = drop_rate
         self.token: str | None = None
@@ -58,6 +89,8 @@ class Widget:
         self.last_id = 0
         self.delivered: Counter[int] = Counter()  # message id -> message frames that carried it
         self.roles: dict[int, str] = {}
+        self.messages: dict[int, Frame] = {}
+        self.prompts: list[Frame] = []  # frames asking the customer for something (a rating)
         self.acks: dict[str, int] = {}
         self.ack_conflicts: list[tuple[str, int, int]] = []
         self.outbox: dict[str, Frame] = {}
@@ -70,6 +103,7 @@ class Widget:
         self._ws: ClientConnection | None = None
         self._ready = False
         self._closing = asyncio.Event()
+        self._changed = asyncio.Event()  # set on every frame: drivers wait for what they expect
         self._ack_task: asyncio.Task[None] | None = None
 
     # ---- connection -----------------------------------------------------------------------
@@ -106,8 +140,26 @@ class Widget:
             await self._ws.close()
 
     def _hello(self) -> Frame:
-        metadata = {"page": self.page, "title": "Soak test", "locale": "en-GB"}
+        metadata = {"page": self.page, "title": self.title, "locale": "en-GB"}
+        if self.customer_id is not None:
+            metadata["customer_id"] = self.customer_id
         return {"type": "hello", "token": self.token, "after": self.last_id, "metadata": metadata}
+
+    async def send(self, frame: Frame) -> None:
+        """Any other frame (a rating, contact details), sent if connected."""
+        await self._send(frame)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Wait until `predicate` holds after some frame; whether it did within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(left, 1.0))
+        return True
 
     async def _send(self, frame: Frame) -> None:
         if self._ready and self._ws is not None:
@@ -125,7 +177,7 @@ class Widget:
         frame: Frame = (
             {"type": "handoff_request", "client_id": client_id}
             if line.kind == Kind.BUTTON
-            else {"type": "message", "client_id": client_id, "text": line.text, "payload": None}
+            else {"type": "message", "client_id": client_id, "text": line.text, "payload": line.payload}
         )
         turn = Turn(client_id, line, time.monotonic())
         self.turns[client_id] = turn
@@ -141,6 +193,12 @@ class Widget:
     # ---- frames from the desk -------------------------------------------------------------
 
     async def _on_frame(self, frame: Frame) -> None:
+        try:
+            await self._dispatch(frame)
+        finally:
+            self._changed.set()
+
+    async def _dispatch(self, frame: Frame) -> None:
         kind = frame.get("type")
         if kind == "welcome":
             await self._on_welcome(frame)
@@ -160,6 +218,8 @@ class Widget:
             client_id = frame.get("client_id")
             if client_id and self.outbox.pop(client_id, None) is not None:
                 self.turns[client_id].finish(f"refused:{frame.get('code')}", time.monotonic())
+        elif isinstance(kind, str) and kind.startswith("csat"):
+            self.prompts.append(frame)
 
     async def _on_welcome(self, frame: Frame) -> None:
         self.conversation_id, self.token = frame["conversation_id"], frame["token"]
@@ -176,6 +236,7 @@ class Widget:
         message_id, role = int(message["id"]), str(message["role"])
         self.delivered[message_id] += 1
         self.roles[message_id] = role
+        self.messages[message_id] = message
         if self._fill_above is not None and not self._fill_asked:  # the oldest of the page
             self._fill_asked = True
             await self._send({"type": "older", "before": message_id})
@@ -235,3 +296,10 @@ class Widget:
 
     def open_turns(self) -> list[Turn]:
         return [t for t in self.turns.values() if not t.done.is_set()]
+
+    def last_message(self, *roles: str) -> Frame | None:
+        """The newest message from one of `roles` (any role when none is named)."""
+        for message_id in sorted(self.messages, reverse=True):
+            if not roles or self.messages[message_id]["role"] in roles:
+                return self.messages[message_id]
+        return None
