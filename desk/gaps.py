@@ -32,7 +32,7 @@ from typing import Protocol
 
 from desk.events import Event, EventType
 from desk.masking import mask_cards, mask_contacts
-from desk.store import Message
+from desk.store import EventLog, Message
 
 PAGE = 1000
 # The most recent conversations with a failure that one report reads (each is one query).
@@ -67,19 +67,8 @@ class GapQuestion:
     kinds: frozenset[GapKind]
 
 
-class GapSource(Protocol):
+class GapSource(EventLog, Protocol):
     """What collecting reads: the event log and the customers' messages (desk.store.Store)."""
-
-    def events(
-        self,
-        *,
-        conversation_id: str | None = None,
-        types: Iterable[EventType] = (),
-        since: str | None = None,
-        until: str | None = None,
-        after_id: int = 0,
-        limit: int = 100,
-    ) -> list[Event]: ...
 
     def messages(
         self, conversation_id: str, *, after: int = 0, roles: Iterable[str] | None = None
