@@ -25,6 +25,9 @@ class ActionsSettings(BaseSettings):
     desk_service_token: SecretStr = SecretStr(PLACEHOLDER_TOKEN)
     http_timeout_seconds: float = Field(5.0, gt=0)
     outbox_path: Path = Path("var/actions/outbox.sqlite3")
+    # A postgresql:// URL: the outbox in PostgreSQL, shared by several action servers (empty:
+    # SQLite at outbox_path).
+    outbox_url: str = ""
     outbox_retry_seconds: float = Field(5.0, gt=0)
 
     # Escalation policy (actions/escalation.py)

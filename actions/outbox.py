@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
-import threading
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
+
+import sqlkit
 
 from actions.errors import RejectedRequest, ServiceUnavailable
 
@@ -22,36 +22,31 @@ Deliver = Callable[[Dict[str, Any]], Awaitable[Dict[str, Any]]]
 Clock = Callable[[], float]
 
 MAX_BACKOFF_SECONDS = 300.0
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Outbox:
-    def __init__(self, path: Path, *, clock: Clock = time.time) -> None:
-        self.path = path
-        self._clock = clock
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(
-                """CREATE TABLE IF NOT EXISTS outbox (
-                    handoff_id TEXT PRIMARY KEY,
-                    payload TEXT NOT NULL,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    next_attempt REAL NOT NULL,
-                    state TEXT NOT NULL DEFAULT 'pending',
-                    last_error TEXT
-                )"""
-            )
+    """The outbox table, in SQLite (a path: one action server) or PostgreSQL (a postgresql://
+    URL, `ACTIONS_OUTBOX_URL`: several action servers share it). A due row is claimed (leased
+    for `lease_seconds`, with SKIP LOCKED on PostgreSQL) before it is sent, so two workers never
+    send one handoff at once; the desk also drops a repeated handoff id."""
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10)
-        db.execute("PRAGMA synchronous=FULL")
-        return db
+    def __init__(
+        self, target: Union[Path, str], *, clock: Clock = time.time, lease_seconds: float = 60.0
+    ) -> None:
+        self.target = target
+        self._clock = clock
+        self._lease = lease_seconds
+        self._db = sqlkit.connect(target)
+        self._db.migrate(MIGRATIONS)
+
+    def close(self) -> None:
+        self._db.close()
 
     def keep(self, payload: Dict[str, Any], *, hold_seconds: float) -> None:
         """Write a handoff down before sending it; the worker leaves it alone for `hold_seconds`
         (the sender's own attempt), then retries it unless it was marked delivered."""
-        with self._lock, self._connect() as db:
+        with self._db.transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO outbox (handoff_id, payload, next_attempt, last_error)"
                 " VALUES (?, ?, ?, 'not delivered yet')",
@@ -61,7 +56,7 @@ class Outbox:
     def add(self, payload: Dict[str, Any], error: str, *, rejected: bool = False) -> None:
         """Keep a request: `pending` to retry, or `rejected` (the desk refused it: a bug to
         look into, never retried blindly)."""
-        with self._lock, self._connect() as db:
+        with self._db.transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO outbox (handoff_id, payload, next_attempt, last_error, state)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -75,25 +70,51 @@ class Outbox:
             )
 
     def pending(self, now: Optional[float] = None) -> List[Dict[str, Any]]:
+        """What is due by `now` (read only: `claim` takes it for sending)."""
         now = self._clock() if now is None else now
-        with self._lock, self._connect() as db:
-            rows = db.execute(
-                "SELECT payload FROM outbox WHERE state = 'pending' AND next_attempt <= ?"
-                " ORDER BY next_attempt",
-                (now,),
-            ).fetchall()
+        rows = self._db.rows(
+            "SELECT payload FROM outbox WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt",
+            (now,),
+        )
         return [json.loads(row[0]) for row in rows]
 
+    def claim(self, now: Optional[float] = None) -> List[Dict[str, Any]]:
+        """Take what is due by `now` for sending: each row's next attempt moves a lease ahead,
+        so another worker leaves it alone (until the lease ends, should this one die)."""
+        now = self._clock() if now is None else now
+        with self._db.transaction() as db:
+            lock = self._db.skip_locked
+            due = f"SELECT handoff_id, payload FROM outbox WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt LIMIT 100{lock}"  # noqa: S608, E501 - constants
+            rows = db.execute(
+                due,
+                (now,),
+            ).fetchall()
+            for row in rows:
+                db.execute(
+                    "UPDATE outbox SET next_attempt = ? WHERE handoff_id = ?",
+                    (now + self._lease, row[0]),
+                )
+        return [json.loads(row[1]) for row in rows]
+
+    def release(self, handoff_ids: List[str]) -> None:
+        """Give claimed rows back, due now (a sender that gave up before finishing)."""
+        with self._db.transaction() as db:
+            for handoff_id in handoff_ids:
+                db.execute(
+                    "UPDATE outbox SET next_attempt = ? WHERE handoff_id = ? AND state = 'pending'",
+                    (self._clock(), handoff_id),
+                )
+
     def count(self, state: str = "pending") -> int:
-        with self._lock, self._connect() as db:
-            return int(db.execute("SELECT COUNT(*) FROM outbox WHERE state = ?", (state,)).fetchone()[0])
+        rows = self._db.rows("SELECT COUNT(*) FROM outbox WHERE state = ?", (state,))
+        return int(rows[0][0])
 
     def delivered(self, handoff_id: str) -> None:
-        with self._lock, self._connect() as db:
+        with self._db.transaction() as db:
             db.execute("DELETE FROM outbox WHERE handoff_id = ?", (handoff_id,))
 
     def failed(self, handoff_id: str, error: str, *, permanent: bool = False) -> None:
-        with self._lock, self._connect() as db:
+        with self._db.transaction() as db:
             row = db.execute("SELECT attempts FROM outbox WHERE handoff_id = ?", (handoff_id,)).fetchone()
             attempts = (row[0] if row else 0) + 1
             backoff = min(MAX_BACKOFF_SECONDS, 2.0**attempts)
@@ -112,10 +133,15 @@ class Outbox:
     async def flush(self, deliver: Deliver, now: Optional[float] = None) -> int:
         """Try every request due by `now` once; returns how many the desk accepted."""
         accepted = 0
-        for payload in self.pending(now):
+        claimed = self.claim(now)
+        for index, payload in enumerate(claimed):
             handoff_id = payload["handoff_id"]
             try:
                 await deliver(payload)
+            except asyncio.CancelledError:
+                # The round was given up (a hung send): what it still held is due again at once.
+                self.release([p["handoff_id"] for p in claimed[index:]])
+                raise
             except ServiceUnavailable as e:
                 self.failed(handoff_id, str(e))
             except RejectedRequest as e:

@@ -41,7 +41,7 @@ def build_services(config: ActionsSettings) -> Services:
     worker_desk = DeskClient(
         config.desk_url, config.desk_service_token.get_secret_value(), timeout=config.http_timeout_seconds
     )
-    outbox = Outbox(config.outbox_path)
+    outbox = Outbox(config.outbox_url or config.outbox_path)
     worker = OutboxWorker(
         outbox,
         worker_desk.create_handoff,

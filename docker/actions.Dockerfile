@@ -7,6 +7,7 @@ RUN grep -iE '^(httpx|httpcore|h11|anyio|sniffio|idna|certifi|pydantic)==' /tmp/
     && pip install --no-cache-dir -r /tmp/actions.txt
 WORKDIR /app
 COPY actions /app/actions
+COPY sqlkit /app/sqlkit
 RUN mkdir -p /data && chown 1001 /data
 USER 1001
 ENV ACTIONS_HOST=0.0.0.0 ACTIONS_PORT=5055 ACTIONS_OUTBOX_PATH=/data/outbox.sqlite3

@@ -6,6 +6,7 @@ WORKDIR /app
 COPY requirements/desk.txt requirements/desk.txt
 RUN pip install -r requirements/desk.txt
 COPY desk desk
+COPY sqlkit sqlkit
 ENV DESK_HOST=0.0.0.0 DESK_PORT=8000 DESK_DATABASE_PATH=/data/desk.sqlite3
 VOLUME ["/data"]
 EXPOSE 8000

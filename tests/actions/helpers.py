@@ -133,7 +133,7 @@ def services(backends: FakeBackends, tmp_path: Path, **overrides: Any) -> Servic
         transport=httpx.MockTransport(backends.kb_handler),
     )
     desk = DeskClient("http://desk.test", "token-123", transport=httpx.MockTransport(backends.desk_handler))
-    outbox = Outbox(config.outbox_path)
+    outbox = Outbox(config.outbox_url or config.outbox_path)
     return Services(config, kb, desk, outbox, OutboxWorker(outbox, desk.create_handoff, 3600))
 
 

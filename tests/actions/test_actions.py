@@ -447,7 +447,7 @@ def test_a_handoff_is_in_the_outbox_before_it_is_sent(backends: FakeBackends, sv
 
     asyncio.run(cancelled_mid_send())
     assert svc.outbox.count("pending") == 1
-    svc.desk = services(backends, svc.outbox.path.parent).desk
+    svc.desk = services(backends, Path(svc.outbox.target).parent).desk
     assert asyncio.run(svc.outbox.flush(svc.desk.create_handoff, now=time.time() + 60)) == 1
     assert [h["handoff_id"] for h in backends.handoffs] == ["ho_cancelled_0001"]
 

@@ -153,3 +153,45 @@ def test_a_handoff_kept_while_the_desk_was_down_is_delivered_by_the_next_process
             time.sleep(0.05)
     assert [h["handoff_id"] for h in FakeDesk.received] == ["ho_restart_0001"]
     assert Outbox(outbox_path).count() == 0
+
+
+def test_the_outbox_keeps_its_contract_on_both_engines(database_target: str) -> None:
+    clock = FakeClock()
+    outbox = Outbox(database_target, clock=clock)
+    outbox.keep({"handoff_id": "ho_engine_0001", "conversation_id": "c"}, hold_seconds=2)
+    outbox.keep({"handoff_id": "ho_engine_0001", "conversation_id": "c"}, hold_seconds=2)  # once
+    assert outbox.count() == 1
+    assert outbox.claim() == []  # held for the sender's own attempt
+    clock.now += 2
+    assert [p["handoff_id"] for p in outbox.claim()] == ["ho_engine_0001"]
+    assert outbox.claim() == []  # leased to the first claimer
+    outbox.failed("ho_engine_0001", "desk down")
+    clock.now += 2
+    assert [p["handoff_id"] for p in outbox.pending()] == ["ho_engine_0001"]
+    outbox.delivered("ho_engine_0001")
+    assert outbox.count() == 0
+    outbox.close()
+
+
+def test_two_action_servers_on_one_postgres_outbox_never_send_a_handoff_twice() -> None:
+    from sqlkit.testing import temporary_postgres
+
+    with temporary_postgres() as url:
+        first, second = Outbox(url), Outbox(url)
+        for n in range(40):
+            first.add({"handoff_id": f"ho_shared_{n:04d}", "conversation_id": "c"}, "desk down")
+        sent: List[str] = []
+
+        async def deliver(payload: Dict[str, Any]) -> Dict[str, Any]:
+            await asyncio.sleep(0.001)
+            sent.append(payload["handoff_id"])
+            return {}
+
+        async def both() -> None:
+            await asyncio.gather(first.flush(deliver), second.flush(deliver))
+
+        asyncio.run(both())
+        assert sorted(sent) == [f"ho_shared_{n:04d}" for n in range(40)]
+        assert first.count() == 0
+        first.close()
+        second.close()
