@@ -7,8 +7,8 @@ WORKDIR /app
 COPY requirements/svc.txt requirements/svc.txt
 # torch==2.13.0 must be the CPU build; PyTorch's CPU wheel index provides it outside this project's dev machines.
 RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -r requirements/svc.txt
-COPY kb_service kb_service
 COPY sqlkit sqlkit
+COPY kb_service kb_service
 COPY knowledge knowledge
 ENV KB_HOST=0.0.0.0 KB_PORT=8100 KB_KNOWLEDGE_DIR=/app/knowledge KB_DATA_DIR=/data/kb
 VOLUME ["/data"]

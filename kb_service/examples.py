@@ -12,41 +12,28 @@ restores what it learned.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from kb_service.articles import Article
+from kb_service.changes import Notice, announce, new_origin
 from kb_service.embedder import Embedder, Vectors
 from kb_service.errors import ExampleNotFound
 from kb_service.index import VectorIndex
 from kb_service.masking import mask_personal_data
+from kb_service.store import open_database
+from sqlkit import Database
 
 Status = Literal["approved", "candidate", "rejected"]
 # Sources fed by live conversations; what they send waits for an editor.
 LIVE_SOURCES = frozenset({"confirmed_answers", "agent_resolved"})
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS examples (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    source TEXT NOT NULL,
-    text TEXT NOT NULL,
-    text_key TEXT NOT NULL,
-    article_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    created TEXT NOT NULL,
-    model TEXT NOT NULL,
-    vector BLOB NOT NULL,
-    UNIQUE (text_key, article_id)
-);
-CREATE INDEX IF NOT EXISTS examples_source ON examples (source, status);
-"""
+# Ids or keys per `IN (...)` list: well under every engine's limit on parameters.
+CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,44 +58,37 @@ def text_key(text: str) -> str:
 
 
 class ExampleBook:
-    """The examples in SQLite plus an in-memory FAISS index of the approved ones' vectors."""
+    """The examples in the knowledge service's database (table `examples`, migration 002) plus an
+    in-memory FAISS index of the approved ones' vectors.
 
-    def __init__(self, path: Path, embedder: Embedder) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    Given a path or URL it opens (and closes) its own database; given a `Database` it shares
+    it. Every change that alters the index is announced to the other replicas in its
+    transaction, and applied here by re-reading the store (`refresh`), as a replica applies a
+    notice (`sync_from_store`): so of two changes the index ends at the store's latest state."""
+
+    def __init__(
+        self, target: Database | Path | str, embedder: Embedder, *, origin: str | None = None
+    ) -> None:
+        self._owned = not isinstance(target, Database)
+        self.database = open_database(target)
         self.embedder = embedder
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.RLock()
+        self.origin = origin or new_origin()
+        self._lock = threading.RLock()  # the index: searches and swaps
+        # Index writers take turns, each reading the store when its turn comes.
+        self._write_lock = threading.Lock()
         self._index = VectorIndex(embedder.dimension)
         self._article_of: dict[int, str] = {}
 
     def open(self) -> None:
         """Index the approved examples; re-embed any stored by another model."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, text, article_id, model, vector FROM examples WHERE status = 'approved'"
-            ).fetchall()
-        stale = {r[0]: r[1] for r in rows if r[3] != self.embedder.name}
-        renewed: dict[int, bytes] = {}
-        if stale:
-            vectors = self.embedder.encode(list(stale.values()))
-            renewed = {i: v.tobytes() for i, v in zip(stale, vectors, strict=True)}
-            with self._lock:
-                self._db.executemany(
-                    "UPDATE examples SET model = ?, vector = ? WHERE id = ?",
-                    [(self.embedder.name, blob, i) for i, blob in renewed.items()],
-                )
-        with self._lock:
-            self._index = VectorIndex(self.embedder.dimension)
-            self._article_of = {}
-            self._index_rows([(r[0], r[2], renewed.get(r[0], r[4])) for r in rows])
+        self.sync_from_store()
 
     def __len__(self) -> int:
         return len(self._article_of)
 
     def close(self) -> None:
-        self._db.close()
+        if self._owned:
+            self.database.close()
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -123,51 +103,38 @@ class ExampleBook:
                 skipped += 1
                 continue
             fresh[key] = text
-        with self._lock:
-            held = {
-                (k, a)
-                for k, a in self._db.execute(
-                    "SELECT text_key, article_id FROM examples"
-                    " WHERE text_key IN (SELECT value FROM json_each(?))",
-                    (json.dumps([k for k, _ in fresh]),),
+        held: set[tuple[str, str]] = set()
+        for keys in _chunks(list(dict.fromkeys(k for k, _ in fresh))):
+            held.update(
+                (r[0], r[1])
+                for r in self.database.rows(
+                    f"SELECT text_key, article_id FROM examples WHERE text_key IN ({_marks(keys)})",  # noqa: S608 - placeholders only
+                    keys,
                 )
-            }
+            )
         todo = [(key, text) for key, text in fresh.items() if key not in held]
         skipped += len(fresh) - len(todo)
         if not todo:
             return AddReport(0, skipped)
-        # Embedding is the slow part: outside the lock, so searches go on meanwhile.
+        # Embedding is the slow part: outside any lock or transaction, so searches go on.
         vectors = self.embedder.encode([text for _, text in todo])
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        added: list[tuple[int, str, bytes]] = []
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                for ((key_text, article_id), text), vector in zip(todo, vectors, strict=True):
-                    blob = vector.tobytes()
-                    cursor = self._db.execute(
-                        "INSERT OR IGNORE INTO examples"
-                        " (source, text, text_key, article_id, status, created, model, vector)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            source,
-                            text,
-                            key_text,
-                            article_id,
-                            status,
-                            now,
-                            self.embedder.name,
-                            blob,
-                        ),
-                    )
-                    if cursor.rowcount == 1 and cursor.lastrowid is not None:
-                        added.append((cursor.lastrowid, article_id, blob))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            if status == "approved":
-                self._index_rows(added)
+        added: list[int] = []
+        with self.database.transaction() as tx:
+            for ((key_text, article_id), text), vector in zip(todo, vectors, strict=True):
+                # A pair stored meanwhile (by another request or replica) is skipped, not an error.
+                row = tx.execute(
+                    "INSERT OR IGNORE INTO examples"
+                    " (source, text, text_key, article_id, status, created, model, vector)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (source, text, key_text, article_id, status, now, self.embedder.name, vector.tobytes()),
+                ).fetchone()
+                if row is not None:
+                    added.append(int(row[0]))
+            if added and status == "approved":
+                self._announce("examples_added", source)
+        if status == "approved":
+            self.refresh(added)
         return AddReport(len(added), skipped + len(todo) - len(added))
 
     def decide(
@@ -177,37 +144,26 @@ class ExampleBook:
         example). A rejected example stays stored, so the same live phrasing does not come back
         as a candidate, and never votes; approving it later brings it back."""
         wanted = list(dict.fromkeys(example_ids))
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, article_id, vector, status, model, text FROM examples"
-                " WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps(wanted),),
-            ).fetchall()
+        rows = self._by_id("id, article_id, vector, status, model, text", wanted)
         found = {r[0] for r in rows}
         changing = [r for r in rows if r[3] != status]
-        vectors = {r[0]: r[2] for r in changing}
+        vectors = {r[0]: bytes(r[2]) for r in changing}
         stale = [r for r in changing if status == "approved" and r[4] != self.embedder.name]
         if stale:  # stored under another model: embedded again before it votes
             fresh = self.embedder.encode([r[5] for r in stale])
             vectors.update({r[0]: v.tobytes() for r, v in zip(stale, fresh, strict=True)})
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
+        stale_ids = {r[0] for r in stale}
+        if changing:
+            with self.database.transaction() as tx:
+                tx.executemany(
                     "UPDATE examples SET status = ?, model = ?, vector = ? WHERE id = ?",
                     [
-                        (status, self.embedder.name if r in stale else r[4], vectors[r[0]], r[0])
+                        (status, self.embedder.name if r[0] in stale_ids else r[4], vectors[r[0]], r[0])
                         for r in changing
                     ],
                 )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            if status == "approved":
-                self._index_rows([(r[0], r[1], vectors[r[0]]) for r in changing])
-            else:
-                self._unindex([r[0] for r in changing])
+                self._announce(f"examples_{status}", None)
+            self.refresh([r[0] for r in changing])
         return sorted(r[0] for r in changing), [i for i in wanted if i not in found]
 
     def approve(self, example_id: int) -> Example:
@@ -216,23 +172,24 @@ class ExampleBook:
         return self.get(example_id)
 
     def delete_source(self, source: str) -> int:
-        with self._lock:
-            ids = [r[0] for r in self._db.execute("SELECT id FROM examples WHERE source = ?", (source,))]
-            self._db.execute("DELETE FROM examples WHERE source = ?", (source,))
-            self._unindex(ids)
+        with self.database.transaction() as tx:
+            ids = [int(r[0]) for r in tx.execute("SELECT id FROM examples WHERE source = ?", (source,))]
+            tx.execute("DELETE FROM examples WHERE source = ?", (source,))
+            if ids:
+                self._announce("examples_removed", source)
+        self.refresh(ids)
         return len(ids)
 
     # --- reading -----------------------------------------------------------------------------
 
     def get(self, example_id: int) -> Example:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, source, text, article_id, status, created FROM examples WHERE id = ?",
-                (example_id,),
-            ).fetchone()
-        if row is None:
+        rows = self.database.rows(
+            "SELECT id, source, text, article_id, status, created FROM examples WHERE id = ?",
+            (example_id,),
+        )
+        if not rows:
             raise ExampleNotFound(f"no example with id {example_id}")
-        return Example(*row)
+        return Example(*rows[0])
 
     def page(
         self,
@@ -243,20 +200,16 @@ class ExampleBook:
         offset: int,
         article_id: str | None = None,
     ) -> tuple[list[Example], int]:
-        # A missing filter matches everything: (NULL IS NULL) is true.
-        filters = (source, source, status, status, article_id, article_id)
-        with self._lock:
-            total = self._db.execute(
-                "SELECT COUNT(*) FROM examples WHERE (? IS NULL OR source = ?)"
-                " AND (? IS NULL OR status = ?) AND (? IS NULL OR article_id = ?)",
-                filters,
-            ).fetchone()[0]
-            rows = self._db.execute(
-                "SELECT id, source, text, article_id, status, created FROM examples"
-                " WHERE (? IS NULL OR source = ?) AND (? IS NULL OR status = ?)"
-                " AND (? IS NULL OR article_id = ?) ORDER BY id LIMIT ? OFFSET ?",
-                (*filters, limit, offset),
-            ).fetchall()
+        filters = {"source": source, "status": status, "article_id": article_id}
+        chosen = {name: value for name, value in filters.items() if value is not None}
+        where = " AND ".join(f"{name} = ?" for name in chosen) or "1 = 1"
+        values = tuple(chosen.values())
+        total = self.database.rows(f"SELECT COUNT(*) AS n FROM examples WHERE {where}", values)[0]["n"]  # noqa: S608 - fixed column names
+        rows = self.database.rows(
+            "SELECT id, source, text, article_id, status, created FROM examples"  # noqa: S608 - fixed column names
+            f" WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
+            (*values, limit, offset),
+        )
         return [Example(*r) for r in rows], int(total)
 
     def nearest(self, query_vector: Vectors, k: int) -> dict[str, list[float]]:
@@ -271,7 +224,60 @@ class ExampleBook:
                     by_article.setdefault(self._article_of[example_id], []).append(score)
             return by_article
 
-    # --- the index ---------------------------------------------------------------------------
+    # --- the index: brought in line with the store -------------------------------------------
+
+    def sync_from_store(self) -> None:
+        """Index exactly the approved examples the store holds: at start, when another replica
+        announced a change, and after a lost notice channel reconnects. Reads the ids only, then
+        the vectors of those not indexed yet."""
+        with self._write_lock:
+            approved = {
+                int(r[0]) for r in self.database.rows("SELECT id FROM examples WHERE status = 'approved'")
+            }
+            with self._lock:
+                self._unindex([i for i in self._article_of if i not in approved])
+            self._load([i for i in approved if i not in self._article_of])
+
+    def refresh(self, example_ids: Iterable[int]) -> None:
+        """Bring these examples in line with the store: indexed when approved, else not."""
+        ids = list(dict.fromkeys(example_ids))
+        if not ids:
+            return
+        with self._write_lock:
+            approved = {int(r[0]) for r in self._by_id("id, status", ids) if r[1] == "approved"}
+            with self._lock:
+                self._unindex([i for i in ids if i not in approved])
+            self._load([i for i in ids if i in approved and i not in self._article_of])
+
+    def _load(self, ids: list[int]) -> None:
+        """Index these approved examples from the store; one stored by another model is embedded
+        again (and stored so) first. The caller holds the write lock."""
+        rows = self._by_id("id, text, article_id, model, vector", ids)
+        stale = [r for r in rows if r[3] != self.embedder.name]
+        renewed: dict[int, bytes] = {}
+        if stale:
+            vectors = self.embedder.encode([r[1] for r in stale])
+            renewed = {int(r[0]): v.tobytes() for r, v in zip(stale, vectors, strict=True)}
+            with self.database.transaction() as tx:
+                tx.executemany(
+                    "UPDATE examples SET model = ?, vector = ? WHERE id = ?",
+                    [(self.embedder.name, blob, i) for i, blob in renewed.items()],
+                )
+        with self._lock:
+            self._index_rows([(int(r[0]), r[2], renewed.get(int(r[0]), bytes(r[4]))) for r in rows])
+
+    def _by_id(self, columns: str, ids: Sequence[int]) -> list[Any]:
+        rows: list[Any] = []
+        for chunk in _chunks(list(ids)):
+            rows += self.database.rows(
+                f"SELECT {columns} FROM examples WHERE id IN ({_marks(chunk)}) ORDER BY id",  # noqa: S608 - fixed columns, placeholders
+                chunk,
+            )
+        return rows
+
+    def _announce(self, kind: str, source: str | None) -> None:
+        """Called inside the change's transaction: the other replicas hear of it once it commits."""
+        announce(self.database, Notice(kind, self.origin, source=source))
 
     def _index_rows(self, rows: Iterable[tuple[int, str, bytes]]) -> None:
         rows = list(rows)
@@ -287,6 +293,15 @@ class ExampleBook:
         self._index.remove(np.array(held, dtype=np.int64))
         for i in held:
             del self._article_of[i]
+
+
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _marks(items: Sequence[Any]) -> str:
+    return ", ".join("?" * len(items))
 
 
 def resolve_targets(

@@ -21,6 +21,7 @@ is no change.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from kb_service.store import (
     Change,
     Editor,
     FileMark,
-    SqliteArticleStore,
+    SqlArticleStore,
     StoredArticle,
 )
 
@@ -83,12 +84,36 @@ def import_folder(store: ArticleStore, directory: Path, *, editor: Editor = IMPO
     return report
 
 
-def folder_store(directory: Path) -> SqliteArticleStore:
+def folder_store(directory: Path) -> SqlArticleStore:
     """An in-memory store holding the folder's articles as they are, each published: for tools
     that measure the articles in git (evaluation, calibration, benchmarks), not an editor's."""
-    store = SqliteArticleStore(":memory:")
+    store = SqlArticleStore(":memory:")
     import_folder(store, directory)
     return store
+
+
+# The job name of the first start's import (a PostgreSQL advisory lock among the replicas).
+FIRST_IMPORT = "kb-first-import"
+
+
+def import_on_first_start(
+    store: ArticleStore, directory: Path, *, timeout: float = 300.0, poll: float = 0.2
+) -> ImportReport | None:
+    """Import the folder into an empty store, once even when several replicas start together on
+    one database: the replica holding the job imports, in one transaction; the others wait
+    until it is done (or it died, when the lock is freed and the store still empty) and find the
+    articles there. The report, or None when the store already held articles."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with store.database.try_singleton(FIRST_IMPORT) as mine:
+            if mine:
+                if not store.is_empty():
+                    return None
+                with store.database.transaction():
+                    return import_folder(store, directory)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"another replica held the first import for over {timeout:.0f} s")
+        time.sleep(poll)
 
 
 def _import_one(store: ArticleStore, article: Article, editor: Editor, report: ImportReport) -> None:

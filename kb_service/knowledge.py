@@ -5,6 +5,10 @@ its published versions. One article can be added, replaced or removed without re
 anything else, and an edit re-embeds only the passages it changed. The vector index is saved
 with a manifest (saved_index.py) naming each article's content hash, so a start (also after a
 crash between an edit's store write and its index save) embeds only what differs from the store.
+
+Several replicas share one store (PostgreSQL): each change is announced to them in the
+transaction that commits it (`announce`, kb_service/changes.py), and each replica applies it the
+way the writer does, from the store (`refresh`, `sync_from_store`; kb_service/replicas.py).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from kb_service.articles import Article, PassageText, split_passages
+from kb_service.changes import Notice, announce, new_origin
 from kb_service.confidence import Calibration
 from kb_service.embedder import Embedder, Vectors
 from kb_service.errors import ArticleNotFound
@@ -113,8 +118,12 @@ class KnowledgeBase:
         passage_words: int,
         calibration: Calibration | None = None,
         examples: ExampleBook | None = None,
+        origin: str | None = None,
     ) -> None:
         self.store = store
+        # This knowledge base's id in notices (its own are skipped: it applied them already);
+        # its examples announce under the same one.
+        self.origin = origin or (examples.origin if examples is not None else new_origin())
         self.data_dir = data_dir
         self.embedder = embedder
         self.policy = policy
@@ -220,6 +229,18 @@ class KnowledgeBase:
                 self._save()
             report.seconds = time.perf_counter() - started
             return report
+
+    def reconcile(self) -> SyncReport:
+        """Bring the articles and the examples in line with the store: what a replica does when
+        it may have missed notices (its notice channel reconnected)."""
+        report = self.sync_from_store()
+        if self.examples is not None:
+            self.examples.sync_from_store()
+        return report
+
+    def announce(self, kind: str, *, article_id: str | None = None, version: int | None = None) -> None:
+        """Tell the other replicas what changed; inside a store transaction, sent as it commits."""
+        announce(self.store.database, Notice(kind, self.origin, article_id=article_id, version=version))
 
     # --- reading ---------------------------------------------------------------------------
 

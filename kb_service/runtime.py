@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection
 
 from kb_service.config import Settings
 from kb_service.knowledge import KnowledgeBase
+from kb_service.replicas import Follower
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Runtime:
     status: Literal["loading", "ready", "failed"] = "loading"
     error: str | None = None
     kb: KnowledgeBase | None = None
+    follower: Follower | None = None  # applies the other replicas' changes to `kb`
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 

@@ -16,6 +16,7 @@ from kb_service.editing import (
     change_status,
     create_article,
     delete_article,
+    import_articles,
     restore_version,
     update_article,
 )
@@ -30,7 +31,6 @@ from kb_service.editor_schemas import (
     TryOut,
 )
 from kb_service.errors import InvalidArticle
-from kb_service.folder import import_folder
 from kb_service.routes.deps import EditorDep, KnowledgeBaseDep, SettingsDep
 from kb_service.routes.search import checked_query
 from kb_service.routes.views import state_of
@@ -169,8 +169,7 @@ def _outcome(outcome: TrialOutcome) -> Outcome:
     summary="Import the knowledge folder (after a `git pull`) by the conflict rule; live at once",
 )
 def import_knowledge(kb: KnowledgeBaseDep, settings: SettingsDep, editor: EditorDep) -> ImportOut:
-    report = import_folder(kb.store, settings.knowledge_dir, editor=editor)
-    kb.sync_from_store()
+    report = import_articles(kb, directory=settings.knowledge_dir, editor=editor)
     return ImportOut(
         created=report.created,
         updated=report.updated,

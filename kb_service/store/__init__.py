@@ -1,4 +1,5 @@
-"""The store of record for articles: every version and status, behind the `ArticleStore` protocol."""
+"""The store of record for articles: every version and status, behind the `ArticleStore` protocol,
+over sqlkit (SQLite by default, PostgreSQL for replicas)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from kb_service.store.records import (
     StoredArticle,
     Version,
 )
-from kb_service.store.sqlite import SqliteArticleStore
+from kb_service.store.sql import SqlArticleStore, open_database
 
 __all__ = [
     "IMPORT_EDITOR",
@@ -28,10 +29,11 @@ __all__ = [
     "Editor",
     "FileMark",
     "Publish",
-    "SqliteArticleStore",
+    "SqlArticleStore",
     "Status",
     "StoredArticle",
     "Version",
+    "open_database",
     "store_path",
 ]
 

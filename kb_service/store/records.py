@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from kb_service.articles import Article
+from sqlkit import Database
 
 Status = Literal["draft", "published", "archived"]
 Action = Literal[
@@ -89,7 +90,11 @@ class ArticleStore(Protocol):
     """The store of record for articles: every version, the status, the file bookkeeping.
 
     Each write is one transaction. `append` is a compare-and-set on the latest version, so of
-    two changes based on the same version one wins and the other gets `VersionConflict`."""
+    two changes based on the same version one wins and the other gets `VersionConflict`.
+    Writes inside a `database.transaction()` join it (a change and its notice to the other
+    replicas commit together)."""
+
+    database: Database
 
     def is_empty(self) -> bool: ...
 

@@ -12,7 +12,7 @@ from kb_service.confidence import Calibration
 from kb_service.folder import import_folder
 from kb_service.knowledge import KnowledgeBase
 from kb_service.search import RankingPolicy
-from kb_service.store import SqliteArticleStore
+from kb_service.store import SqlArticleStore
 from tests.kb_service.fakes import FakeEmbedder
 from tests.kb_service.helpers import wait_ready, write_article
 
@@ -72,15 +72,15 @@ def embedder() -> FakeEmbedder:
 
 
 @pytest.fixture
-def store(knowledge_dir: Path, tmp_path: Path) -> Iterator[SqliteArticleStore]:
+def store(knowledge_dir: Path, tmp_path: Path) -> Iterator[SqlArticleStore]:
     """The articles store, with the knowledge folder imported (as a first start does)."""
-    articles = SqliteArticleStore(tmp_path / "data" / "articles.sqlite3")
+    articles = SqlArticleStore(tmp_path / "data" / "articles.sqlite3")
     import_folder(articles, knowledge_dir)
     yield articles
     articles.close()
 
 
-def open_kb(store: SqliteArticleStore, data_dir: Path, embedder: FakeEmbedder) -> KnowledgeBase:
+def open_kb(store: SqlArticleStore, data_dir: Path, embedder: FakeEmbedder) -> KnowledgeBase:
     base = KnowledgeBase(
         store=store,
         data_dir=data_dir,
@@ -94,7 +94,7 @@ def open_kb(store: SqliteArticleStore, data_dir: Path, embedder: FakeEmbedder) -
 
 
 @pytest.fixture
-def kb(store: SqliteArticleStore, tmp_path: Path, embedder: FakeEmbedder) -> KnowledgeBase:
+def kb(store: SqlArticleStore, tmp_path: Path, embedder: FakeEmbedder) -> KnowledgeBase:
     return open_kb(store, tmp_path / "data", embedder)
 
 

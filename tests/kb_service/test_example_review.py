@@ -3,8 +3,6 @@ reject (kept, never voting, and the same phrasing does not come back as a candid
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi.testclient import TestClient
 
 from kb_service.examples import ExampleBook
@@ -74,9 +72,10 @@ def test_bulk_decisions_are_for_editors(client: TestClient) -> None:
         assert client.post(path, json={"ids": []}, headers=EDITOR).status_code == 422
 
 
-def test_a_candidate_stored_under_an_older_model_is_embedded_again_when_approved(tmp_path: Path) -> None:
-    path = tmp_path / "ex.sqlite3"
-    old = ExampleBook(path, FakeEmbedder())
+def test_a_candidate_stored_under_an_older_model_is_embedded_again_when_approved(
+    database_target: str,
+) -> None:
+    old = ExampleBook(database_target, FakeEmbedder())
     old.open()
     old.add("confirmed_answers", [("pizza weather", "pin-blocked")], status="candidate")
     old.close()
@@ -85,10 +84,11 @@ def test_a_candidate_stored_under_an_older_model_is_embedded_again_when_approved
         name = "fake-bow-2"
 
     model = NewModel()
-    book = ExampleBook(path, model)
+    book = ExampleBook(database_target, model)
     book.open()
     assert model.encoded_texts == []  # candidates are not embedded at start
     (candidate,), _ = book.page(source=None, status="candidate", limit=5, offset=0)
     assert book.decide([candidate.id], "approved") == ([candidate.id], [])
     assert model.encoded_texts == ["pizza weather"]
     assert set(book.nearest(model.encode(["pizza weather"]), 5)) == {"pin-blocked"}
+    book.close()

@@ -1,7 +1,9 @@
-"""The example store (fake embedder) and the /examples API in-process."""
+"""The example store (fake embedder) on both engines, and the /examples API in-process."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,10 +21,11 @@ CARD_TEXT = "my card 4111 1111 1111 1111 never arrived"
 
 
 @pytest.fixture
-def book(tmp_path: Path) -> ExampleBook:
-    b = ExampleBook(tmp_path / "ex.sqlite3", FakeEmbedder())
+def book(database_target: str) -> Iterator[ExampleBook]:
+    b = ExampleBook(database_target, FakeEmbedder())
     b.open()
-    return b
+    yield b
+    b.close()
 
 
 def nearest_articles(book: ExampleBook, text: str) -> set[str]:
@@ -67,8 +70,8 @@ def test_removing_a_source_removes_its_votes(book: ExampleBook) -> None:
     assert len(book) == 1
 
 
-def test_examples_survive_a_restart_and_are_re_embedded_for_a_new_model(tmp_path: Path) -> None:
-    first = ExampleBook(tmp_path / "ex.sqlite3", FakeEmbedder())
+def test_examples_survive_a_restart_and_are_re_embedded_for_a_new_model(database_target: str) -> None:
+    first = ExampleBook(database_target, FakeEmbedder())
     first.open()
     first.add("history", [("pizza weather", "pin-blocked")], status="approved")
     first.close()
@@ -77,10 +80,58 @@ def test_examples_survive_a_restart_and_are_re_embedded_for_a_new_model(tmp_path
         name = "fake-bow-2"
 
     other = OtherModel()
-    again = ExampleBook(tmp_path / "ex.sqlite3", other)
+    again = ExampleBook(database_target, other)
     again.open()
     assert other.encoded_texts == ["pizza weather"]
     assert nearest_articles(again, "pizza weather") == {"pin-blocked"}
+    again.close()
+    embedded = len(other.encoded_texts)
+    third = ExampleBook(database_target, other)
+    third.open()  # stored under the new model by the last start: nothing to embed
+    assert len(other.encoded_texts) == embedded
+    third.close()
+
+
+def test_an_example_book_follows_changes_made_by_another(database_target: str) -> None:
+    """Two books on one database (two replicas): what one changes, the other's index takes
+    from the store (`sync_from_store`, what a replica does on a notice)."""
+    writer, reader = (
+        ExampleBook(database_target, FakeEmbedder()),
+        ExampleBook(database_target, FakeEmbedder()),
+    )
+    writer.open()
+    reader.open()
+    writer.add("history", [("pizza weather", "pin-blocked"), ("cash atm", "card-arrival")], status="approved")
+    writer.add("confirmed_answers", [("weather pizza", "exchange-rate")], status="candidate")
+    reader.sync_from_store()
+    assert len(reader) == 2
+    assert nearest_articles(reader, "pizza weather") == {"pin-blocked", "card-arrival"}
+    (candidate,), _ = writer.page(source="confirmed_answers", status=None, limit=5, offset=0)
+    writer.decide([candidate.id], "approved")
+    writer.delete_source("history")
+    reader.sync_from_store()
+    assert len(reader) == 1
+    assert nearest_articles(reader, "pizza weather") == {"exchange-rate"}
+    writer.close()
+    reader.close()
+
+
+def test_adding_thousands_at_once_and_paging_with_filters(book: ExampleBook) -> None:
+    texts = [f"question number {n}" for n in range(1200)]
+    report = book.add("history", [(t, "card-arrival") for t in texts], status="approved")
+    assert (report.added, report.skipped) == (1200, 0)
+    again = book.add("history", [(t, "card-arrival") for t in texts[:700]], status="approved")
+    assert (again.added, again.skipped) == (0, 700)
+    assert len(book) == 1200
+    page, total = book.page(
+        source="history", status="approved", article_id="card-arrival", limit=5, offset=10
+    )
+    assert total == 1200
+    assert [e.text for e in page] == texts[10:15]
+    assert book.page(source="nope", status=None, limit=5, offset=0) == ([], 0)
+    changed, missing = book.decide([e.id for e in page] + [10**9], "rejected")
+    assert (len(changed), missing) == (5, [10**9])
+    assert len(book) == 1195
 
 
 def test_targets_resolve_by_id_or_topic_and_say_why_others_are_left_out() -> None:
@@ -181,3 +232,31 @@ def test_no_example_is_stored_with_a_card_number(client: TestClient) -> None:
     stored = client.get("/examples", params={"limit": 500}, headers=EDITOR).json()["examples"]
     assert len(stored) == 6
     assert not any(holds_card_number(e["text"]) for e in stored)
+
+
+def test_an_examples_file_from_before_migrations_opens_as_it_was(tmp_path: Path) -> None:
+    """KB_DATA_DIR/examples.sqlite3 as earlier versions created it (no schema_version)."""
+    path = tmp_path / "examples.sqlite3"
+    vector = FakeEmbedder().encode(["pizza weather"])[0].tobytes()
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE examples (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL,"
+            " text TEXT NOT NULL, text_key TEXT NOT NULL, article_id TEXT NOT NULL, status TEXT NOT NULL,"
+            " created TEXT NOT NULL, model TEXT NOT NULL, vector BLOB NOT NULL,"
+            " UNIQUE (text_key, article_id));"
+            " CREATE INDEX examples_source ON examples (source, status);"
+        )
+        db.execute(
+            "INSERT INTO examples (source, text, text_key, article_id, status, created, model, vector)"
+            " VALUES ('history', 'pizza weather', 'pizza weather', 'pin-blocked', 'approved',"
+            " '2026-01-01T00:00:00+00:00', 'fake-bow', ?)",
+            (vector,),
+        )
+    embedder = FakeEmbedder()
+    book = ExampleBook(path, embedder)
+    book.open()
+    assert embedder.encoded_texts == []  # its vectors are reused
+    assert len(book) == 1
+    assert nearest_articles(book, "pizza weather") == {"pin-blocked"}
+    assert book.add("history", [("Pizza  Weather", "pin-blocked")], status="approved").added == 0
+    book.close()

@@ -11,7 +11,7 @@ import pytest
 from kb_service.__main__ import main
 from kb_service.articles import Article, parse_article, write_article_file
 from kb_service.folder import export_folder, import_folder
-from kb_service.store import Change, Editor, SqliteArticleStore
+from kb_service.store import Change, Editor, SqlArticleStore
 from tests.kb_service.helpers import write_article
 
 ALICE = Editor("7", "Alice")
@@ -21,7 +21,7 @@ def file_article(folder: Path, article_id: str = "pin-blocked") -> Article:
     return parse_article((folder / f"{article_id}.md").read_text())
 
 
-def edit_store(store: SqliteArticleStore, article: Article, *, live: bool = True) -> None:
+def edit_store(store: SqlArticleStore, article: Article, *, live: bool = True) -> None:
     current = store.find(article.id)
     assert current is not None
     change = Change(article, "edit", ALICE, current.status, "new" if live else "keep")
@@ -40,7 +40,7 @@ RULE = [
 
 @pytest.mark.parametrize(("file_changed", "store_changed", "outcome", "served"), RULE)
 def test_the_import_conflict_rule(
-    store: SqliteArticleStore,
+    store: SqlArticleStore,
     knowledge_dir: Path,
     file_changed: bool,
     store_changed: bool,
@@ -81,7 +81,7 @@ def test_the_import_conflict_rule(
 
 
 def test_a_conflict_is_not_imported_twice_and_a_later_file_change_is_a_new_conflict(
-    store: SqliteArticleStore, knowledge_dir: Path
+    store: SqlArticleStore, knowledge_dir: Path
 ) -> None:
     old = file_article(knowledge_dir)
     edit_store(store, old.model_copy(update={"title": "PIN blocked (editor)"}))
@@ -93,7 +93,7 @@ def test_a_conflict_is_not_imported_twice_and_a_later_file_change_is_a_new_confl
     assert [v.action for v in store.versions("pin-blocked")][:2] == ["import_conflict", "import_conflict"]
 
 
-def test_both_changed_alike_is_no_conflict(store: SqliteArticleStore, knowledge_dir: Path) -> None:
+def test_both_changed_alike_is_no_conflict(store: SqlArticleStore, knowledge_dir: Path) -> None:
     same = file_article(knowledge_dir).model_copy(update={"title": "PIN blocked again"})
     edit_store(store, same)
     write_article_file(knowledge_dir, same)
@@ -105,7 +105,7 @@ def test_both_changed_alike_is_no_conflict(store: SqliteArticleStore, knowledge_
 
 
 def test_new_files_deleted_articles_drafts_and_broken_files(
-    store: SqliteArticleStore, knowledge_dir: Path
+    store: SqlArticleStore, knowledge_dir: Path
 ) -> None:
     write_article(knowledge_dir, "cash-fees", "Cash fees", "cash_withdrawal_charge", "Cash machine fees.")
     (knowledge_dir / "broken.md").write_text("no front matter here")
@@ -148,7 +148,7 @@ def test_new_files_deleted_articles_drafts_and_broken_files(
     assert rate_after.latest.title == "Our exchange rates"
 
 
-def test_export_then_import_changes_nothing(store: SqliteArticleStore, tmp_path: Path) -> None:
+def test_export_then_import_changes_nothing(store: SqlArticleStore, tmp_path: Path) -> None:
     card = store.find("card-arrival")
     assert card is not None
     edit_store(store, card.latest.model_copy(update={"review_by": dt.date(2027, 3, 1), "title": "Card post"}))
@@ -168,7 +168,7 @@ def test_export_then_import_changes_nothing(store: SqliteArticleStore, tmp_path:
 
 
 def test_export_removes_unpublished_files_and_never_overwrites_a_changed_one(
-    store: SqliteArticleStore, knowledge_dir: Path
+    store: SqlArticleStore, knowledge_dir: Path
 ) -> None:
     rate = store.find("exchange-rate")
     assert rate is not None

@@ -10,7 +10,7 @@ import pytest
 from kb_service.articles import Article
 from kb_service.errors import ArticleNotFound
 from kb_service.knowledge import KnowledgeBase, SearchFilters
-from kb_service.store import TOKEN_EDITOR, Change, SqliteArticleStore, Status
+from kb_service.store import TOKEN_EDITOR, Change, SqlArticleStore, Status
 from tests.kb_service.conftest import POLICY
 from tests.kb_service.fakes import FakeEmbedder
 
@@ -146,7 +146,7 @@ def test_filters(kb: KnowledgeBase) -> None:
 
 def test_an_empty_knowledge_base_answers_none(tmp_path: Path) -> None:
     empty = KnowledgeBase(
-        store=SqliteArticleStore(":memory:"),
+        store=SqlArticleStore(":memory:"),
         data_dir=tmp_path / "d",
         embedder=FakeEmbedder(),
         policy=POLICY,

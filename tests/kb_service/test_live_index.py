@@ -15,7 +15,7 @@ from kb_service.articles import Article, split_passages
 from kb_service.editing import change_status, create_article, delete_article, update_article
 from kb_service.knowledge import KnowledgeBase
 from kb_service.schemas import ArticleIn
-from kb_service.store import Editor, SqliteArticleStore
+from kb_service.store import Editor, SqlArticleStore
 from tests.kb_service.conftest import open_kb
 from tests.kb_service.fakes import FakeEmbedder
 from tests.kb_service.test_editing_api import EDITOR, NEW_ARTICLE, create
@@ -208,7 +208,7 @@ def test_a_crash_between_index_file_and_manifest_is_repaired_by_a_restart(
 
 
 def test_a_failed_store_write_changes_nothing(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(SqliteArticleStore, "_insert_version", staticmethod(crash))
+    monkeypatch.setattr(SqlArticleStore, "_insert_version", staticmethod(crash))
     before = kb.store.find("pin-blocked")
     with pytest.raises(RuntimeError):
         delete_article(kb, article_id="pin-blocked", editor=ALICE)

@@ -1,4 +1,5 @@
-"""The ArticleStore contract, run against every implementation (SQLite on disk and in memory)."""
+"""The ArticleStore contract, run against both engines (a SQLite file and a fresh PostgreSQL
+database, `database_target`), and SQLite in memory."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from kb_service.articles import Article
+from kb_service.changes import CHANNEL
 from kb_service.errors import ArticleExists, ArticleNotFound, VersionConflict, VersionNotFound
-from kb_service.store import ArticleStore, Change, Editor, FileMark, SqliteArticleStore
+from kb_service.store import ArticleStore, Change, Editor, FileMark, SqlArticleStore
 
 ALICE = Editor("7", "Alice")
 BOB = Editor("9", "Bob")
@@ -31,10 +32,9 @@ def edited(**changes: object) -> Article:
     return ARTICLE.model_copy(update=changes)
 
 
-@pytest.fixture(params=["file", "memory"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArticleStore]:
-    path = tmp_path / "articles.sqlite3" if request.param == "file" else ":memory:"
-    opened = SqliteArticleStore(path)
+@pytest.fixture
+def store(database_target: str) -> Iterator[ArticleStore]:
+    opened = SqlArticleStore(database_target)
     yield opened
     opened.close()
 
@@ -97,6 +97,60 @@ def test_of_concurrent_changes_on_one_version_exactly_one_wins(store: ArticleSto
         t.join()
     assert sorted(outcomes) == ["conflict"] * 7 + ["won"]
     assert len(store.versions("card-arrival")) == 2
+
+
+def test_of_concurrent_creations_of_one_id_exactly_one_wins(store: ArticleStore) -> None:
+    """On PostgreSQL the losers pass the existence check together and meet the primary key."""
+    outcomes: list[str] = []
+    start = threading.Barrier(6)
+
+    def write(i: int) -> None:
+        start.wait()
+        try:
+            store.create(Change(edited(title=f"Title {i}"), "create", ALICE, "draft", "none"))
+            outcomes.append("won")
+        except ArticleExists:
+            outcomes.append("exists")
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["exists"] * 5 + ["won"]
+    assert [v.number for v in store.versions("card-arrival")] == [1]
+
+
+def create_then_fail(store: ArticleStore) -> None:
+    with store.database.transaction():
+        store.create(Change(ARTICLE, "create", ALICE, "draft", "none"))
+        store.database.notify(CHANNEL, {"kind": "lost"})
+        raise RuntimeError("the caller fails after the write")
+
+
+def test_a_write_joins_the_callers_transaction_and_its_notice_waits_for_the_commit(
+    store: ArticleStore,
+) -> None:
+    heard: list[dict] = []
+    arrived = threading.Event()
+
+    def hear(payload: dict) -> None:
+        heard.append(payload)
+        arrived.set()
+
+    listener = store.database.listen(CHANNEL, hear)
+    try:
+        with pytest.raises(RuntimeError, match="fails after"):
+            create_then_fail(store)
+        assert store.find("card-arrival") is None
+        with store.database.transaction():
+            store.create(Change(ARTICLE, "create", ALICE, "draft", "none"))
+            store.database.notify(CHANNEL, {"kind": "create", "article_id": "card-arrival"})
+            assert heard == []
+        assert arrived.wait(5)
+        assert heard == [{"kind": "create", "article_id": "card-arrival"}]
+    finally:
+        listener.close()
 
 
 def test_published_version_follows_the_change(store: ArticleStore) -> None:
@@ -173,14 +227,26 @@ def test_file_bookkeeping(store: ArticleStore) -> None:
     assert final.file == FileMark("ghi", None)
 
 
-def test_the_file_store_persists_and_records_its_migrations(tmp_path: Path) -> None:
-    path = tmp_path / "articles.sqlite3"
-    first = SqliteArticleStore(path)
+def test_the_store_persists_and_records_its_migrations(database_target: str) -> None:
+    first = SqlArticleStore(database_target)
     first.create(Change(ARTICLE, "create", ALICE, "draft", "none"))
     first.close()
-    again = SqliteArticleStore(path)
+    again = SqlArticleStore(database_target)
     assert [a.id for a in again.articles()] == ["card-arrival"]
+    applied = [tuple(r) for r in again.database.rows("SELECT version, name FROM schema_version ORDER BY 1")]
+    assert applied == [(1, "001_articles"), (2, "002_examples")]
+    assert again.database.dialect == ("postgresql" if "://" in database_target else "sqlite")
     again.close()
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version, name FROM schema_version").fetchall() == [(1, "001_articles")]
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if again.database.dialect == "sqlite":
+        with sqlite3.connect(database_target) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_store_in_memory_keeps_the_contract() -> None:
+    """For tools that measure the knowledge folder as it is (`folder_store`)."""
+    store = SqlArticleStore(":memory:")
+    store.create(Change(ARTICLE, "import", ALICE, "published", "new"))
+    assert store.published() == {"card-arrival": (ARTICLE, ARTICLE.content_hash)}
+    with pytest.raises(VersionConflict):
+        store.append("card-arrival", Change(ARTICLE, "edit", ALICE, "published", "new"), expected_version=2)
+    store.close()
