@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def purge(args: argparse.Namespace, settings: Settings) -> str:
-    store = Store(settings.database_path)
+    store = Store(settings.database_url or settings.database_path)
     try:
         days = settings.retention_days if args.days is None else args.days
         if days <= 0:
@@ -87,7 +87,7 @@ def _describe(member: StaffMember) -> str:
 
 
 def manage_staff(args: argparse.Namespace, settings: Settings) -> str:
-    store = Store(settings.database_path)
+    store = Store(settings.database_url or settings.database_path)
     try:
         if args.command in ("add-staff", "add-agent"):
             chosen = parse_roles(args.role) if args.command == "add-staff" else frozenset({Role.AGENT})

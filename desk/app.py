@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -18,6 +18,7 @@ from desk.clients import KBClient, RasaClient
 from desk.config import Settings
 from desk.editing import Editing
 from desk.errors import DeskError
+from desk.flood import WidgetLimits
 from desk.hub import Hub
 from desk.kb_insights import KBInsightsClient
 from desk.limits import BodySizeLimit
@@ -46,25 +47,35 @@ from desk.simulated_time import SimulatedTime, SimulatedTimeMiddleware
 from desk.staff import ensure_configured_staff
 from desk.store import Store, now
 
+if TYPE_CHECKING:
+    from desk.replicas.shared import Shared
+
 log = logging.getLogger(__name__)
 
 
-def create_app(
+def create_app(  # noqa: PLR0915 - the lifespan wires everything in one readable place
     settings: Settings,
     *,
     rasa_transport: httpx.AsyncBaseTransport | None = None,
     kb_transport: httpx.AsyncBaseTransport | None = None,
     mail_sender: MailSender | None = None,
+    redis_prefix: str | None = None,
 ) -> FastAPI:
+    """`redis_prefix`: tests that share a Redis give each app its own key prefix."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Development: the traffic simulator may play conversations as of a past moment.
         time: SimulatedTime | None = app.state.simulated_time
-        store = Store(settings.database_path, clock=time.clock if time else now)
+        store = Store(settings.database_url or settings.database_path, clock=time.clock if time else now)
         demo_staff = settings.demo_staff and settings.environment == "development"
         ensure_configured_staff(store, settings.agents, demo_staff=demo_staff)
         # Staff sessions always run on the real clock, also inside a simulated conversation.
-        app.state.sessions = Sessions(store, hours=settings.session_hours, clock=now)
+        # Several replicas share live state through Redis (DESK_REDIS_URL); one desk keeps it in-process.
+        shared = app.state.shared = _shared(settings, redis_prefix)
+        app.state.sessions = Sessions(
+            store, hours=settings.session_hours, clock=now, throttle=shared.throttle if shared else None
+        )
         timeout = settings.http_timeout_seconds
         rasa = RasaClient(
             settings.rasa_url,
@@ -73,7 +84,7 @@ def create_app(
             transport=rasa_transport,
         )
         kb = KBClient(settings.kb_url, timeout=timeout, transport=kb_transport)
-        hub = Hub()
+        hub = Hub(bus=shared.bus if shared else None)
         app.state.desk = Desk(
             settings=settings,
             store=store,
@@ -82,7 +93,11 @@ def create_app(
             kb=kb,
             clock=store.clock,
             mail_sender=mail_sender,
+            widget_limits=WidgetLimits(settings, windows=shared.windows) if shared else None,
+            turn_locks=shared.turn_locks if shared else None,
         )
+        hub.on_presence_elsewhere = app.state.desk.presence_changed
+        await hub.start()
         # The editing API's client, with the insights' endpoints (cluster, examples) beside it.
         kb_editing = KBInsightsClient(
             settings.kb_url,
@@ -97,10 +112,13 @@ def create_app(
             yield
         finally:
             hub.close_all()
+            await hub.stop()
             await app.state.desk.aclose()
             await kb_editing.aclose()
             await rasa.aclose()
             await kb.aclose()
+            if shared is not None:
+                await shared.aclose()
             store.close()
 
     app = FastAPI(
@@ -133,6 +151,15 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
     return app
+
+
+def _shared(settings: Settings, prefix: str | None) -> Shared | None:
+    """What this replica shares with the others through Redis; None without DESK_REDIS_URL."""
+    if not settings.redis_url:
+        return None
+    from desk.replicas.shared import through_redis  # redis is imported by scaled desks only
+
+    return through_redis(settings) if prefix is None else through_redis(settings, prefix=prefix)
 
 
 def _install_simulated_time(app: FastAPI, settings: Settings) -> None:

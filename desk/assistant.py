@@ -2,16 +2,17 @@
 conversation; the replies stored as bot messages, with the assistant's decisions (its `custom`
 payloads: answer, clarify, none) logged as events in the same transaction; a new Rasa session
 when one grows long (desk/bot_sessions.py); and the desk's own handoff when the assistant
-cannot be reached."""
+cannot be reached. One turn at a time per conversation is a `TurnLock`: in-process here, or
+across every replica through Redis (desk/replicas/turn_locks.py, when DESK_REDIS_URL is set)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from desk import events as ev
 from desk.bot_sessions import SESSION_START, BotSessions
@@ -26,6 +27,12 @@ from desk.store import Conversation, Message, Store
 log = logging.getLogger(__name__)
 
 RETRY_DELAY_SECONDS = 0.3
+
+
+class TurnLock(Protocol):
+    def hold(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
+        """Held for one exchange with the assistant; waits for the one before, in arrival order."""
+        ...
 
 
 @dataclass
@@ -64,21 +71,32 @@ class Assistant:
         handoffs: Handoffs,
         session_turns: int,
         satisfaction: Satisfaction | None = None,
+        turn_locks: TurnLock | None = None,
     ) -> None:
         self.store = store
         self.satisfaction = satisfaction
         self.rasa = rasa
         self.notify = notify
         self.handoffs = handoffs
-        self.turns = TurnLocks()
+        self.turns: TurnLock = turn_locks or TurnLocks()
         self.sessions = BotSessions(session_turns)
 
-    async def turn(self, conversation_id: str, text: str, asked_for_person: bool) -> None:
-        """One customer message to the assistant and its replies to the customer."""
+    async def turn(
+        self, conversation_id: str, text: str, asked_for_person: bool, *, only_if_last: int | None = None
+    ) -> None:
+        """One customer message to the assistant and its replies to the customer. With
+        `only_if_last` (a redriven message's id) the turn is skipped unless that message is
+        still the conversation's last word once the turn is this one's: another replica may
+        have answered it meanwhile."""
         async with self.turns.hold(conversation_id):
             conversation = self._conversation(conversation_id)
             if conversation.mode != Mode.BOT:
                 return  # handed over while this message waited its turn; agents have it
+            if only_if_last is not None:
+                last = self.store.last_message(conversation_id, roles=("customer", "bot", "agent", "system"))
+                if last is None or last.id != only_if_last:
+                    log.info("conversation %s: message %d answered meanwhile", conversation_id, only_if_last)
+                    return
             self.notify.assistant_typing(conversation_id, True)
             try:
                 replies = await self._ask(conversation, text)

@@ -22,7 +22,8 @@ DEMO_AGENT = "ana@kestrel.example:Ana Torres:kestrel-demo"
 class Settings(BaseSettings):
     """Every knob of the desk; the README lists each with its default."""
 
-    model_config = SettingsConfigDict(env_prefix="DESK_", extra="ignore")
+    # Refusals name the variable, never its value: URLs and tokens may carry passwords.
+    model_config = SettingsConfigDict(env_prefix="DESK_", extra="ignore", hide_input_in_errors=True)
 
     environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8000"
 
     database_path: Path = Path("var/desk/desk.sqlite3")
+    # Several replicas share one PostgreSQL (postgresql://kestrel@127.0.0.1:5432/kestrel_desk);
+    # empty: SQLite at database_path.
+    database_url: str = ""
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_auth_token: SecretStr = SecretStr("")
     kb_url: str = "http://127.0.0.1:8100"
@@ -136,6 +140,13 @@ class Settings(BaseSettings):
     # Development: where the mail catcher keeps what it receives, read by GET /dev/mail.
     mail_capture_dir: Path = Path("var/mail")
 
+    # Several replicas (docs/contracts/scale-out.md): the hub's fan-out and presence, the rate
+    # limits and sign-in throttles, and the assistant's turn locks shared through Redis, e.g.
+    # redis://127.0.0.1:6379/0. Empty: all in-process (one desk).
+    redis_url: str = ""
+    # This replica's name in what it publishes; empty: <hostname>:<pid>.
+    replica_id: str = ""
+
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, values: dict[str, object]) -> dict[str, object]:
@@ -157,6 +168,21 @@ class Settings(BaseSettings):
         _, address = parseaddr(value)
         if "@" not in address or any(ch in value for ch in "\r\n"):
             raise ValueError(f"DESK_MAIL_FROM {value!r} is not an address like 'Name <a@b.example>'")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _valid_redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            # Not echoed: the URL may carry a password.
+            raise ValueError("DESK_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("DESK_DATABASE_URL must be a postgresql:// URL (empty: SQLite)")
         return value
 
     @field_validator("timezone")

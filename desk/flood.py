@@ -1,13 +1,17 @@
 """Limits on anonymous widget traffic: every frame type per connection, frames and messages per
 client address across all its connections (so reconnecting does not reset them), and new
 conversations per address. Memory stays bounded: each window holds at most its limit of
-timestamps, and only the most recently seen `MAX_ADDRESSES` addresses are remembered."""
+timestamps, and only the most recently seen `MAX_ADDRESSES` addresses are remembered.
+
+The per-address windows are `Windows`: in-process here, or shared by every replica through Redis
+(desk/replicas/limits.py, when DESK_REDIS_URL is set); the per-connection budgets stay local."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import Protocol
 
 from desk.config import Settings
 
@@ -43,6 +47,16 @@ class SlidingWindow:
         return True
 
 
+class Windows(Protocol):
+    """A sliding window per key (a client address): at most `limit` events in any `seconds`."""
+
+    async def allow(self, key: str) -> bool: ...
+
+
+# Makes the windows of one kind: (kind, limit, seconds). The kind names the Redis key.
+WindowsFactory = Callable[[str, int, float], Windows]
+
+
 class WindowsByAddress:
     """A sliding window per client address, for the most recently seen `max_keys` addresses."""
 
@@ -55,7 +69,7 @@ class WindowsByAddress:
         self._clock = clock
         self._windows: OrderedDict[str, SlidingWindow] = OrderedDict()
 
-    def allow(self, address: str) -> bool:
+    async def allow(self, address: str) -> bool:
         window = self._windows.get(address)
         if window is None:
             window = self._windows[address] = SlidingWindow(self.limit, self.seconds, self._clock)
@@ -72,15 +86,22 @@ class WindowsByAddress:
 class WidgetLimits:
     """The desk's per-address budgets; `connection()` gives each widget socket its own."""
 
-    def __init__(self, settings: Settings, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock = time.monotonic, *, windows: WindowsFactory | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock
-        self.new_conversations = WindowsByAddress(settings.new_conversations_per_hour, 3600, clock=clock)
-        self.frames = WindowsByAddress(settings.address_frames_per_minute, 60, clock=clock)
-        self.messages = WindowsByAddress(settings.address_messages_per_minute, 60, clock=clock)
 
-    def may_start_conversation(self, address: str) -> bool:
-        return self.new_conversations.allow(address)
+        def in_process(_kind: str, limit: int, seconds: float) -> Windows:
+            return WindowsByAddress(limit, seconds, clock=clock)
+
+        make = windows or in_process
+        self.new_conversations = make("new_conversations", settings.new_conversations_per_hour, 3600)
+        self.frames = make("address_frames", settings.address_frames_per_minute, 60)
+        self.messages = make("address_messages", settings.address_messages_per_minute, 60)
+
+    async def may_start_conversation(self, address: str) -> bool:
+        return await self.new_conversations.allow(address)
 
     def connection(self, address: str) -> ConnectionLimits:
         return ConnectionLimits(self, address)
@@ -98,13 +119,13 @@ class ConnectionLimits:
         self._windows["handoff_request"] = self._windows["message"]  # one budget for both
         self.refusals = 0
 
-    def allow(self, kind: str) -> bool:
+    async def allow(self, kind: str) -> bool:
         """Whether a frame of this type may be handled now; a refusal is counted."""
         window = self._windows.get(kind)
         allowed = (
             (window is None or window.allow())
-            and self.owner.frames.allow(self.address)
-            and (kind not in MESSAGE_FRAMES or self.owner.messages.allow(self.address))
+            and await self.owner.frames.allow(self.address)
+            and (kind not in MESSAGE_FRAMES or await self.owner.messages.allow(self.address))
         )
         if not allowed:
             self.refusals += 1

@@ -2,7 +2,10 @@
 
 Each connection has a bounded outbound queue drained by its own task, so one slow browser never
 holds up the others; a connection whose queue overflows is closed, and its widget resumes from
-the last message id it has (nothing is lost: every message is stored before it is sent)."""
+the last message id it has (nothing is lost: every message is stored before it is sent).
+
+With several replicas (DESK_REDIS_URL) a hub has a bus (desk/replicas/bus.py): every frame also
+goes to the sockets the other replicas hold, and presence is the whole deployment's."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 
@@ -57,50 +61,145 @@ class Connection:
                 await self.websocket.close()
 
 
+class Bus(Protocol):
+    """The hub's link to the hubs of the other replicas (desk/replicas/bus.py): frames for
+    sockets held elsewhere, and who is connected elsewhere. A hub without one is on its own,
+    as with a single process."""
+
+    def publish(self, to: str, target: str | int | None, frame: dict[str, Any] | None) -> None: ...
+
+    def joined(self, kind: str, member: str) -> None: ...
+
+    def left(self, kind: str, member: str) -> None: ...
+
+    def agents(self) -> set[int]: ...
+
+    def conversation_connected(self, conversation_id: str) -> bool: ...
+
+    async def start(self, hub: Hub) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+# What a frame is addressed to, on the bus (docs/contracts/scale-out.md).
+TO_CONVERSATION, TO_AGENT, TO_AGENTS, CLOSE_AGENT = "conversation", "agent", "agents", "close_agent"
+# Presence kinds: agents with a console open, conversations with a widget open.
+AGENTS, CONVERSATIONS = "agents", "conversations"
+
+
 class Hub:
-    def __init__(self) -> None:
+    """This process's sockets; with a bus, every frame also reaches the sockets of the other
+    replicas, and presence (`online_agents`, `customer_connected`) is the whole deployment's.
+    `on_presence_elsewhere` is called when the agents online change on another replica (the
+    desk passes its `presence_changed`, which this replica's console socket calls itself)."""
+
+    def __init__(self, bus: Bus | None = None) -> None:
+        self.bus = bus
+        self.on_presence_elsewhere: Callable[[], None] | None = None
         self._widgets: dict[str, set[Connection]] = defaultdict(set)
         self._consoles: dict[int, set[Connection]] = defaultdict(set)
 
+    async def start(self) -> None:
+        if self.bus is not None:
+            await self.bus.start(self)
+
+    async def stop(self) -> None:
+        if self.bus is not None:
+            await self.bus.stop()
+
     def join_conversation(self, conversation_id: str, connection: Connection) -> None:
+        first = conversation_id not in self._widgets
         self._widgets[conversation_id].add(connection)
+        if first and self.bus is not None:
+            self.bus.joined(CONVERSATIONS, conversation_id)
 
     def leave_conversation(self, conversation_id: str, connection: Connection) -> None:
         self._widgets[conversation_id].discard(connection)
         if not self._widgets[conversation_id]:
             del self._widgets[conversation_id]
+            if self.bus is not None:
+                self.bus.left(CONVERSATIONS, conversation_id)
 
     def join_console(self, agent_id: int, connection: Connection) -> None:
+        first = agent_id not in self._consoles
         self._consoles[agent_id].add(connection)
+        if first and self.bus is not None:
+            self.bus.joined(AGENTS, str(agent_id))
 
     def leave_console(self, agent_id: int, connection: Connection) -> None:
         self._consoles[agent_id].discard(connection)
         if not self._consoles[agent_id]:
             del self._consoles[agent_id]
+            if self.bus is not None:
+                self.bus.left(AGENTS, str(agent_id))
 
     def to_conversation(self, conversation_id: str, frame: dict[str, Any]) -> None:
-        for connection in list(self._widgets.get(conversation_id, ())):
-            connection.send(frame)
+        self.deliver(TO_CONVERSATION, conversation_id, frame)
+        if self.bus is not None:
+            self.bus.publish(TO_CONVERSATION, conversation_id, frame)
 
     def to_agent(self, agent_id: int, frame: dict[str, Any]) -> None:
-        for connection in list(self._consoles.get(agent_id, ())):
-            connection.send(frame)
+        self.deliver(TO_AGENT, agent_id, frame)
+        if self.bus is not None:
+            self.bus.publish(TO_AGENT, agent_id, frame)
 
     def to_agents(self, frame: dict[str, Any]) -> None:
-        for connections in list(self._consoles.values()):
-            for connection in list(connections):
-                connection.send(frame)
+        self.deliver(TO_AGENTS, None, frame)
+        if self.bus is not None:
+            self.bus.publish(TO_AGENTS, None, frame)
 
     def close_console(self, agent_id: int) -> None:
-        """Close a person's console sockets (their access was just taken away)."""
-        for connection in list(self._consoles.get(agent_id, ())):
-            connection.stop()
+        """Close a person's console sockets, on every replica (their access was just taken away)."""
+        self.deliver(CLOSE_AGENT, agent_id, None)
+        if self.bus is not None:
+            self.bus.publish(CLOSE_AGENT, agent_id, None)
+
+    def deliver(self, to: str, target: str | int | None, frame: dict[str, Any] | None) -> None:
+        """To this process's sockets only (the bus hands over what other replicas sent)."""
+        if to == CLOSE_AGENT and isinstance(target, int):
+            for connection in list(self._consoles.get(target, ())):
+                connection.stop()
+            return
+        if frame is None:
+            return
+        if to == TO_CONVERSATION and isinstance(target, str):
+            connections = list(self._widgets.get(target, ()))
+        elif to == TO_AGENT and isinstance(target, int):
+            connections = list(self._consoles.get(target, ()))
+        elif to == TO_AGENTS:
+            connections = [c for group in list(self._consoles.values()) for c in list(group)]
+        else:
+            log.warning("a frame for %r %r, which this desk does not know, was dropped", to, target)
+            return
+        for connection in connections:
+            connection.send(frame)
 
     def online_agents(self) -> set[int]:
-        return set(self._consoles)
+        here = set(self._consoles)
+        return here | self.bus.agents() if self.bus is not None else here
 
     def customer_connected(self, conversation_id: str) -> bool:
-        return bool(self._widgets.get(conversation_id))
+        if self._widgets.get(conversation_id):
+            return True
+        return self.bus is not None and self.bus.conversation_connected(conversation_id)
+
+    def holds(self, kind: str, member: str) -> bool:
+        """Whether a socket of this process is an agent's console (`AGENTS`, member the agent
+        id) or a conversation's widget (`CONVERSATIONS`)."""
+        if kind == AGENTS:
+            return member.isdigit() and int(member) in self._consoles
+        return member in self._widgets
+
+    def members(self, kind: str) -> list[str]:
+        """Who this process holds sockets of (the bus refreshes them in Redis)."""
+        return [str(a) for a in self._consoles] if kind == AGENTS else list(self._widgets)
+
+    def presence_elsewhere_changed(self) -> None:
+        if self.on_presence_elsewhere is not None:
+            try:
+                self.on_presence_elsewhere()
+            except Exception:
+                log.exception("reacting to agents coming or going on another replica failed")
 
     def close_all(self) -> None:
         for group in [*self._widgets.values(), *self._consoles.values()]:

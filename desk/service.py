@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from desk.agent_work import AgentWork
-from desk.assistant import Assistant
+from desk.assistant import Assistant, TurnLock
 from desk.clients import KBClient, RasaClient
 from desk.config import Settings
 from desk.conversations import PERSON_PAYLOAD, Conversations
@@ -56,6 +56,8 @@ class Desk:
         kb: KBClient,
         clock: Callable[[], datetime] = now,
         mail_sender: MailSender | None = None,
+        widget_limits: WidgetLimits | None = None,
+        turn_locks: TurnLock | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -64,7 +66,7 @@ class Desk:
         self.kb = kb
         self.clock = clock
         self.tasks = Tasks()
-        self.widget_limits = WidgetLimits(settings)
+        self.widget_limits = widget_limits or WidgetLimits(settings)
         self.queue = Queue(settings=settings, store=store, hub=hub, clock=clock)
         self.notify = Notifier(hub=hub, queue=self.queue, store=store)
         self.handoffs = Handoffs(store=store, queue=self.queue, notify=self.notify, clock=clock)
@@ -78,6 +80,7 @@ class Desk:
             handoffs=self.handoffs,
             session_turns=settings.bot_session_turns,
             satisfaction=self.satisfaction,
+            turn_locks=turn_locks,
         )
         self.conversations = Conversations(
             settings=settings,
@@ -132,12 +135,18 @@ class Desk:
     def redrive_pending_turns(self) -> int:
         """A customer message stored and acknowledged whose assistant turn never finished (the
         desk stopped meanwhile) is sent to the assistant again; its resend would be dropped as
-        a duplicate, so nothing else would ever answer it."""
+        a duplicate, so nothing else would ever answer it. Each waits for the conversation's
+        turn lock and is skipped if answered by then: with several replicas, another one may be
+        answering it right now."""
         since = iso(self.clock() - timedelta(hours=self.settings.redrive_within_hours))
         pending = self.store.unanswered(since)
         for message in pending:
             said = self.conversations.to_assistant(message.text, message.payload)
-            self.tasks.spawn(self.assistant.turn(message.conversation_id, said, said == PERSON_PAYLOAD))
+            self.tasks.spawn(
+                self.assistant.turn(
+                    message.conversation_id, said, said == PERSON_PAYLOAD, only_if_last=message.id
+                )
+            )
         if pending:
             log.info("redriving %d assistant turn(s) interrupted by the last stop", len(pending))
         return len(pending)
@@ -152,8 +161,11 @@ class Desk:
     async def _sweep_every(self, seconds: float) -> None:
         while True:
             await asyncio.sleep(seconds)
-            for sweep in (self.sweeper.sweep, self.unstaffed.check, self.retention.sweep):
-                try:
-                    sweep()
-                except Exception:
-                    log.exception("a background sweep failed; it runs again later")
+            with self.store.singleton("sweeps") as mine:  # of several replicas, one sweeps at a time
+                if not mine:
+                    continue
+                for sweep in (self.sweeper.sweep, self.unstaffed.check, self.retention.sweep):
+                    try:
+                        sweep()
+                    except Exception:
+                        log.exception("a background sweep failed; it runs again later")

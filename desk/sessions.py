@@ -1,16 +1,20 @@
 """Staff sign-in, sign-out and sessions. A session is a random token in an HttpOnly cookie,
 stored only as its hash, valid for `DESK_SESSION_HOURS` and only while the person is enabled;
-a new password or disabling the account ends all of a person's sessions at once."""
+a new password or disabling the account ends all of a person's sessions at once.
+
+Failed sign-ins are counted by a `Throttle`: in-process here, or shared by every replica through
+Redis (desk/replicas/limits.py, when DESK_REDIS_URL is set)."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import secrets
-import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 from desk.errors import TooManyRequests, Unauthorized
 from desk.security import hash_password, new_session_token, token_hash, verify_password
@@ -64,57 +68,72 @@ class FailureCounter:
         return len(self._failures)
 
 
+class Throttle(Protocol):
+    """Failed sign-ins per account (email) and per client address."""
+
+    async def blocked(self, email: str, address: str) -> bool: ...
+
+    async def failed(self, email: str, address: str) -> None: ...
+
+    async def succeeded(self, email: str) -> None: ...
+
+
 class LoginThrottle:
     """Slows password guessing: a few failures per account, and more per client address, in a
-    sliding window (a success clears the account's count, not the address's)."""
+    sliding window (a success clears the account's count, not the address's). In-process; its
+    methods run on the event loop, one at a time."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.accounts = FailureCounter(FAILURES_PER_ACCOUNT)
         self.addresses = FailureCounter(FAILURES_PER_ADDRESS)
-        self._lock = threading.Lock()  # sign-ins run in worker threads
 
-    def blocked(self, email: str, address: str) -> bool:
-        with self._lock:
-            moment = self.clock()
-            return self.accounts.blocked(email, moment) or self.addresses.blocked(address, moment)
+    async def blocked(self, email: str, address: str) -> bool:
+        moment = self.clock()
+        return self.accounts.blocked(email, moment) or self.addresses.blocked(address, moment)
 
-    def failed(self, email: str, address: str) -> None:
-        with self._lock:
-            moment = self.clock()
-            self.accounts.failed(email, moment)
-            self.addresses.failed(address, moment)
+    async def failed(self, email: str, address: str) -> None:
+        moment = self.clock()
+        self.accounts.failed(email, moment)
+        self.addresses.failed(address, moment)
 
-    def succeeded(self, email: str) -> None:
-        with self._lock:
-            self.accounts.forget(email)
+    async def succeeded(self, email: str) -> None:
+        self.accounts.forget(email)
 
 
 class Sessions:
-    def __init__(self, store: StaffRecords, *, hours: float, clock: Clock) -> None:
+    def __init__(
+        self, store: StaffRecords, *, hours: float, clock: Clock, throttle: Throttle | None = None
+    ) -> None:
         self.store = store
         self.hours = hours
         self.clock = clock
-        self.throttle = LoginThrottle()
+        self.throttle: Throttle = throttle or LoginThrottle()
 
-    def sign_in(self, email: str, password: str, address: str = "unknown") -> tuple[StaffMember, str]:
+    async def sign_in(self, email: str, password: str, address: str = "unknown") -> tuple[StaffMember, str]:
         """The person and a new session token; Unauthorized for a wrong email or password or a
         disabled account (one message for all, and a password check for all, so that neither
-        the answer nor its time tells a guesser which emails exist). It hashes for about 50 ms:
-        call it off the event loop."""
+        the answer nor its time tells a guesser which emails exist). The check hashes for about
+        50 ms, in a worker thread, as do the store's reads and writes."""
         email = email.strip().lower()[:254]
-        if self.throttle.blocked(email, address):
+        if await self.throttle.blocked(email, address):
             raise TooManyRequests("Too many failed attempts. Wait a few minutes and try again.")
+        member = await asyncio.to_thread(self._check_password, email, password)
+        if member is None:
+            await self.throttle.failed(email, address)
+            raise Unauthorized("Wrong email or password.")
+        await self.throttle.succeeded(email)
+        token = new_session_token()
+        expires = self.clock() + timedelta(hours=self.hours)
+        await asyncio.to_thread(self.store.add_session, token_hash(token), member.id, expires)
+        return member, token
+
+    def _check_password(self, email: str, password: str) -> StaffMember | None:
+        """The enabled person with this email and password, None otherwise."""
         member = self.store.staff_by_email(email) if email else None
         stored = member.password_hash if member is not None else _decoy_hash()
         right = verify_password(password[:1000], stored)
-        if member is None or member.disabled or not right:
-            self.throttle.failed(email, address)
-            raise Unauthorized("Wrong email or password.")
-        self.throttle.succeeded(email)
-        token = new_session_token()
-        self.store.add_session(token_hash(token), member.id, self.clock() + timedelta(hours=self.hours))
-        return member, token
+        return member if member is not None and not member.disabled and right else None
 
     def sign_out(self, token: str) -> None:
         self.store.delete_session(token_hash(token))

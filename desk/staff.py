@@ -85,9 +85,16 @@ def ensure_staff(store: StaffRecords, email: str, name: str, password: str, role
     an admin granted since is kept). Re-hashes only when the password changed."""
     existing = store.staff_by_email(email)
     if existing is None:
-        add_staff(store, email, name, password, roles)
-        log.info("staff %s ready (%s)", email, ", ".join(sorted(roles)))
-        return
+        try:
+            add_staff(store, email, name, password, roles)
+        except Conflict:
+            # Another replica starting at the same moment created it first: bring that one up to date.
+            existing = store.staff_by_email(email)
+            if existing is None:
+                raise
+        else:
+            log.info("staff %s ready (%s)", email, ", ".join(sorted(roles)))
+            return
     same_password = verify_password(password, existing.password_hash)
     if existing.name == name and same_password and roles <= existing.roles:
         return

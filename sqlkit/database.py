@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 _INSERT = re.compile(r"^\s*INSERT\s", re.I)
 _RETURNING = re.compile(r"\sRETURNING\s", re.I)
+_ONLY = re.compile(r"^\s*--\s*sqlkit:\s*(sqlite|postgresql)\s+only\b", re.I)
 MEMORY = ":memory:"
 
 
@@ -63,15 +64,24 @@ def migrations(folder: Path) -> list[Migration]:
     return found
 
 
-def statements(sql: str) -> list[str]:
-    """A script's statements, one by one (comment lines dropped)."""
-    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
-    found, current = [], ""
-    for line in lines:
+def statements(sql: str, dialect: str | None = None) -> list[str]:
+    """A script's statements, one by one (comment lines dropped). A statement after a comment
+    line `-- sqlkit: sqlite only` (or `-- sqlkit: postgresql only`) is kept for that dialect
+    only: for what the engines cannot share (a trigger, a table rebuild SQLite needs)."""
+    found: list[str] = []
+    current = ""
+    only: str | None = None  # the dialect the statement being read is marked for
+    for line in sql.splitlines():
+        if line.lstrip().startswith("--"):
+            marker = _ONLY.match(line)
+            if marker is not None and not current.strip():
+                only = marker.group(1).lower()
+            continue
         current += line + "\n"
         if sqlite3.complete_statement(current):
-            found.append(current.strip())
-            current = ""
+            if dialect is None or only is None or only == dialect:
+                found.append(current.strip())
+            current, only = "", None
     if current.strip():
         raise SqlkitError(f"unfinished statement in a migration: {current.strip()[:80]!r}")
     return found
@@ -203,7 +213,7 @@ class Database:
                 if migration.version <= current:
                     continue
                 with self.transaction() as tx:
-                    for statement in statements(migration.sql):
+                    for statement in statements(migration.sql, self.dialect):
                         self._ddl(tx, statement)
                     if check is not None:
                         check(tx)
@@ -473,7 +483,8 @@ class PostgresDatabase(Database):
     # migrations, singletons, notifications ---------------------------------------------------
 
     def _ddl(self, tx: Transaction, statement: str) -> None:
-        tx.execute(to_postgres(statement, with_params=False, ddl=True).replace("%", "%%"))
+        # Run without parameters, so psycopg sends it as it is: a `%` stays one (a LIKE pattern).
+        tx.execute(to_postgres(statement, with_params=False, ddl=True))
 
     @contextmanager
     def _migration_guard(self) -> Iterator[None]:

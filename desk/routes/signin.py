@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from desk.errors import TooManyRequests, Unauthorized
@@ -48,7 +47,7 @@ async def login(request: Request, desk: DeskDep, sessions: SessionsDep) -> Respo
     password = (form.get("password") or [""])[0]
     try:
         address = request.client.host if request.client else "unknown"
-        member, token = await run_in_threadpool(sessions.sign_in, email, password, address)
+        member, token = await sessions.sign_in(email, password, address)
     except (TooManyRequests, Unauthorized) as e:
         return render(request, "login.html", status_code=e.status_code, email=email, error=e.message)
     response = RedirectResponse(home_of(member), status_code=303)

@@ -112,7 +112,7 @@ async def _open_conversation(desk: Desk, websocket: WebSocket) -> tuple[Conversa
         hello = HelloFrame.model_validate(raw)
     except (TimeoutError, ValueError, ValidationError) as e:
         raise Refused(CLOSE_POLICY, "the first frame must be a hello") from e
-    if not hello.token and not desk.widget_limits.may_start_conversation(client_address(websocket)):
+    if not hello.token and not await desk.widget_limits.may_start_conversation(client_address(websocket)):
         log.warning("refused a new conversation: too many from one address")
         raise Refused(CLOSE_TRY_LATER, "too many new conversations; try again later")
     opened = desk.conversations.open(hello.token, _clean_metadata(hello.metadata))
@@ -132,7 +132,7 @@ async def _handle_widget_frame(
         connection.send(_error("invalid_frame", _first_problem(e), client_id))
         return
     try:
-        if not limits.allow(frame.type):
+        if not await limits.allow(frame.type):
             client_id = getattr(frame, "client_id", None)
             connection.send(_error("rate_limited", f"too many {frame.type} frames; wait a moment", client_id))
         elif isinstance(frame, MessageFrame | HandoffRequestFrame):

@@ -1,8 +1,8 @@
-"""Durable state of the desk in SQLite: one `Protocol` per kind of record (conversations and
-messages, handoffs, staff and sessions, the mail outbox, retention), implemented over one `Database` whose
-schema comes from numbered migrations, and the event log with the state machine's transitions
-(which write to several kinds in one transaction). `Store` is what the desk holds: every kind
-over one connection and clock."""
+"""Durable state of the desk, in SQLite or PostgreSQL: one `Protocol` per kind of record
+(conversations and messages, handoffs, staff and sessions, the mail outbox, retention),
+implemented over one `Database` whose schema comes from numbered migrations, and the event log
+with the state machine's transitions (which write to several kinds in one transaction). `Store`
+is what the desk holds: every kind over one database and clock."""
 
 from __future__ import annotations
 
@@ -54,4 +54,4 @@ class Store(
     SqlRetention,
     SqlReports,
 ):
-    """The SQLite store: all record kinds over one connection (see database.py)."""
+    """The store: all record kinds over one database, SQLite or PostgreSQL (see database.py)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -107,8 +106,10 @@ class SqlConversations(SqlEvents):
         record: RecordMessage | None = None,
     ) -> tuple[Message, bool]:
         """Store a message, and the events `record` makes of it in the same transaction; a
-        repeated `client_id` returns the stored one and False."""
+        repeated `client_id` returns the stored one and False. A conversation's messages are
+        written one at a time (its row is locked), so their ids grow in the order they commit."""
         with self._transaction() as db:
+            self._lock_conversation(db, conversation_id)
             if client_id is not None:
                 row = db.execute(
                     "SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?",
@@ -223,7 +224,7 @@ class IdleConversation:
     last_abandoned_at: str | None
 
 
-def _conversation(row: sqlite3.Row) -> Conversation:
+def _conversation(row: Any) -> Conversation:
     return Conversation(
         id=row["id"],
         created_at=row["created_at"],
@@ -236,7 +237,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
     )
 
 
-def _message(row: sqlite3.Row) -> Message:
+def _message(row: Any) -> Message:
     return Message(
         id=row["id"],
         conversation_id=row["conversation_id"],

@@ -3,7 +3,6 @@ the same transaction) or dismissed; and the ratings with their masked comments f
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -126,7 +125,7 @@ class SqlCsat(SqlEvents):
         ]
 
 
-def _request(row: sqlite3.Row) -> CsatRequest:
+def _request(row: Any) -> CsatRequest:
     return CsatRequest(
         resolution_id=row["resolution_id"],
         conversation_id=row["conversation_id"],

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from desk.events import Event, EventType, NewEvent
 from desk.store.database import Database, marks
+from sqlkit.database import Transaction
 
 
 class EventLog(Protocol):
@@ -33,7 +33,7 @@ class SqlEvents(Database):
         with self._transaction() as db:
             self._append(db, events)
 
-    def _append(self, db: sqlite3.Connection, events: Iterable[NewEvent]) -> None:
+    def _append(self, db: Transaction, events: Iterable[NewEvent]) -> None:
         stamp = self._stamp()
         db.executemany(
             "INSERT INTO events (conversation_id, type, at, actor, payload) VALUES (?, ?, ?, ?, ?)",
@@ -87,18 +87,21 @@ class SqlEvents(Database):
         return _event(rows[0]) if rows else None
 
     def feedback_counts(self, since: str | None = None) -> dict[str, tuple[int, int]]:
-        """Per article, (helpful, not helpful) answers to "Did that answer your question?"."""
+        """Per article, (helpful, not helpful) answers to "Did that answer your question?".
+        A JSON boolean reads as 1 or 0 on SQLite and as 'true' or 'false' on PostgreSQL."""
         rows = self._rows(
             "SELECT json_extract(payload, '$.article_id') AS article_id,"
-            " SUM(json_extract(payload, '$.helpful') = 1) AS helpful,"
-            " SUM(json_extract(payload, '$.helpful') = 0) AS not_helpful"
+            " SUM(CASE WHEN CAST(json_extract(payload, '$.helpful') AS TEXT) IN ('1', 'true')"
+            "  THEN 1 ELSE 0 END) AS helpful,"
+            " SUM(CASE WHEN CAST(json_extract(payload, '$.helpful') AS TEXT) IN ('0', 'false')"
+            "  THEN 1 ELSE 0 END) AS not_helpful"
             " FROM events WHERE type = 'feedback' AND at >= ? GROUP BY 1",
             (since or "",),
         )
         return {r["article_id"]: (int(r["helpful"]), int(r["not_helpful"])) for r in rows if r["article_id"]}
 
 
-def _event(row: sqlite3.Row) -> Event:
+def _event(row: Any) -> Event:
     return Event(
         id=row["id"],
         conversation_id=row["conversation_id"],

@@ -4,7 +4,6 @@ change status only through transitions (desk/store/transitions.py)."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -59,7 +58,7 @@ class SqlHandoffs(SqlEvents):
         return [(parse_time(r["claimed_at"]) - parse_time(r["created_at"])).total_seconds() for r in rows]
 
 
-def _handoff(row: sqlite3.Row) -> Handoff:
+def _handoff(row: Any) -> Handoff:
     return Handoff(
         id=row["id"],
         conversation_id=row["conversation_id"],

@@ -1,11 +1,11 @@
 """The mail outbox: emails to customers written before they are sent, then marked sent (or
-refused), so none is lost while the mail server is down or the desk restarts (desk/mail/)."""
+refused), so none is lost while the mail server is down or the desk restarts (desk/mail/). A
+worker claims an email before sending it, so one desk of several (replicas) sends it, once."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from desk.store.database import Database
 
@@ -30,7 +30,8 @@ class MailRecords(Protocol):
     def queue_mail(
         self, conversation_id: str, message_id: int | None, recipient: str, subject: str, raw: str
     ) -> int: ...
-    def due_mail(self, moment: str, limit: int = 20) -> list[OutgoingMail]: ...
+    def claim_mail(self, moment: str, claimant: str, until: str) -> OutgoingMail | None: ...
+    def release_mail(self, mail_id: int) -> None: ...
     def next_mail_at(self) -> str | None: ...
     def mail_sent(self, mail_id: int) -> None: ...
     def mail_deferred(self, mail_id: int, error: str, next_attempt_at: str) -> None: ...
@@ -53,18 +54,38 @@ class SqlMail(Database):
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def due_mail(self, moment: str, limit: int = 20) -> list[OutgoingMail]:
-        """Pending mail whose next attempt is due at `moment`, oldest first."""
-        rows = self._rows(
-            "SELECT * FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-            " ORDER BY next_attempt_at, id LIMIT ?",
-            (moment, limit),
-        )
-        return [_mail(row) for row in rows]
+    def claim_mail(self, moment: str, claimant: str, until: str) -> OutgoingMail | None:
+        """The oldest pending email due at `moment` that no worker holds, now held by `claimant`
+        until `until` (None: nothing to send). Two workers at once never get the same one: on
+        PostgreSQL the row is locked while claimed and skipped by the other (SKIP LOCKED)."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT * FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= ?"  # noqa: S608
+                " AND (claimed_until IS NULL OR claimed_until <= ?)"
+                " ORDER BY next_attempt_at, id LIMIT 1" + self.db.skip_locked,
+                (moment, moment),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE mail_outbox SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+                (claimant, until, row["id"]),
+            )
+        return _mail(row)
+
+    def release_mail(self, mail_id: int) -> None:
+        """Give a claimed email back untried (its sending failed unexpectedly, or stopped)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE mail_outbox SET claimed_by = NULL, claimed_until = NULL WHERE id = ?", (mail_id,)
+            )
 
     def next_mail_at(self) -> str | None:
-        """When the next pending mail is due (None: nothing pending)."""
-        rows = self._rows("SELECT MIN(next_attempt_at) AS at FROM mail_outbox WHERE status = 'pending'")
+        """When the next pending mail is due, or its claim lapses (None: nothing pending)."""
+        rows = self._rows(
+            "SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until"
+            " ELSE next_attempt_at END) AS at FROM mail_outbox WHERE status = 'pending'"
+        )
         at: str | None = rows[0]["at"]
         return at
 
@@ -73,23 +94,24 @@ class SqlMail(Database):
         with self._transaction() as db:
             db.execute(
                 "UPDATE mail_outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
-                " last_error = NULL WHERE id = ? AND status = 'pending'",
+                " last_error = NULL, claimed_by = NULL, claimed_until = NULL"
+                " WHERE id = ? AND status = 'pending'",
                 (stamp, mail_id),
             )
 
     def mail_deferred(self, mail_id: int, error: str, next_attempt_at: str) -> None:
         with self._transaction() as db:
             db.execute(
-                "UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
-                " WHERE id = ? AND status = 'pending'",
+                "UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+                " claimed_by = NULL, claimed_until = NULL WHERE id = ? AND status = 'pending'",
                 (error[:500], next_attempt_at, mail_id),
             )
 
     def mail_rejected(self, mail_id: int, error: str) -> None:
         with self._transaction() as db:
             db.execute(
-                "UPDATE mail_outbox SET status = 'rejected', attempts = attempts + 1, last_error = ?"
-                " WHERE id = ? AND status = 'pending'",
+                "UPDATE mail_outbox SET status = 'rejected', attempts = attempts + 1, last_error = ?,"
+                " claimed_by = NULL, claimed_until = NULL WHERE id = ? AND status = 'pending'",
                 (error[:500], mail_id),
             )
 
@@ -99,7 +121,7 @@ class SqlMail(Database):
         return [_mail(row) for row in rows]
 
 
-def _mail(row: sqlite3.Row) -> OutgoingMail:
+def _mail(row: Any) -> OutgoingMail:
     return OutgoingMail(
         id=row["id"],
         conversation_id=row["conversation_id"],

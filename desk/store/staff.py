@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+import sqlkit
 from desk.roles import Role
 from desk.store.database import Database, iso, marks
 from desk.store.records import StaffMember
@@ -43,7 +43,7 @@ class SqlStaff(Database):
                     "INSERT INTO staff (email, name, password_hash, created_at) VALUES (?, ?, ?, ?)",
                     (email.lower(), name, password_hash, self._stamp()),
                 )
-            except sqlite3.IntegrityError:
+            except sqlkit.IntegrityError:  # the transaction is over: raised out of it
                 raise StaffExists(f"{email.lower()} already has an account") from None
             db.executemany(
                 "INSERT INTO staff_roles (staff_id, role) VALUES (?, ?)",
@@ -121,7 +121,7 @@ class SqlStaff(Database):
         members = self._members(self._rows(sql, params))
         return members[0] if members else None
 
-    def _members(self, rows: list[sqlite3.Row]) -> list[StaffMember]:
+    def _members(self, rows: list[Any]) -> list[StaffMember]:
         if not rows:
             return []
         ids = [row["id"] for row in rows]

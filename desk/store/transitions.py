@@ -43,14 +43,16 @@ class SqlTransitions(SqlEvents):
     ) -> Mode:
         """Apply `step` to a conversation believed to be in `expected`; returns the new mode.
         `new_handoff` (queue, ticket) is inserted as the conversation's handoff; otherwise the
-        conversation's current handoff moves to the step's status, with `handoff_fields`."""
+        conversation's current handoff moves to the step's status, with `handoff_fields`. Of two
+        transitions from one mode at once (two replicas, say), one moves and the other, once
+        the first has committed, finds the mode changed: Conflict, and nothing of it written."""
         target = target_of(step, expected)
         rule = TRANSITIONS[step]
         fields = dict(conversation_fields or {})
+        if new_handoff is not None:
+            fields["handoff_id"] = new_handoff.id
         with self._transaction() as db:
-            if new_handoff is not None:
-                _insert_handoff(db, new_handoff, rule.handoff)
-                fields["handoff_id"] = new_handoff.id
+            self._lock_conversation(db, conversation_id)
             stamp = self._stamp()
             assignments = "".join(f", {name} = ?" for name in fields)
             moved = db.execute(
@@ -60,7 +62,9 @@ class SqlTransitions(SqlEvents):
             ).rowcount
             if not moved:
                 raise Conflict("the conversation changed meanwhile; reload and try again")
-            if new_handoff is None and rule.handoff is not None:
+            if new_handoff is not None:
+                _insert_handoff(db, new_handoff, rule.handoff)
+            elif rule.handoff is not None:
                 changes = {"status": rule.handoff.value, **(handoff_fields or {})}
                 if "response" in changes:
                     changes["response"] = json.dumps(changes["response"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +17,8 @@ TODAY = dt.date(2026, 12, 1)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "desk.sqlite3")
+def store(database_target: str) -> Iterator[Store]:
+    s = Store(database_target)
     s.create_conversation("c1", {})
     yield s
     s.close()

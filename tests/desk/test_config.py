@@ -50,3 +50,18 @@ def test_settings_refuse_bad_hours_and_timezones_at_start():
         Settings(business_hours="weekdays")
     with pytest.raises(ValidationError, match="timezone"):
         Settings(timezone="Mars/Olympus")
+
+
+def test_the_database_url_is_postgresql_or_empty():
+    assert Settings(database_url="").database_url == ""
+    assert Settings(database_url="postgresql://kestrel@db/kestrel_desk").database_url.endswith("kestrel_desk")
+    with pytest.raises(ValidationError, match="DESK_DATABASE_URL must be a postgresql:// URL"):
+        Settings(database_url="mysql://kestrel@db/desk")
+
+
+def test_the_redis_url_is_redis_or_empty_and_never_echoed():
+    assert Settings(redis_url="").redis_url == ""
+    assert Settings(redis_url="redis://127.0.0.1:6379/0").redis_url.startswith("redis://")
+    with pytest.raises(ValidationError, match="DESK_REDIS_URL must be") as refused:
+        Settings(redis_url="http://:hunter2@cache:6379/0")
+    assert "hunter2" not in str(refused.value)

@@ -3,7 +3,7 @@ resolution, a rating stored once, comments masked, and purged with the conversat
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,8 +31,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Store:
-    return Store(tmp_path / "desk.sqlite3", clock=clock)
+def store(database_target: str, clock: Clock) -> Iterator[Store]:
+    opened = Store(database_target, clock=clock)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 
 import httpx
 import pytest
@@ -40,8 +39,8 @@ def kb() -> FakeEditingKB:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "desk.sqlite3")
+def store(database_target: str) -> Iterator[Store]:
+    s = Store(database_target)
     yield s
     s.close()
 

@@ -9,13 +9,13 @@ import json
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+import sqlkit
 from desk.app import create_app
 from desk.config import Settings
 from desk.hub import Connection
@@ -144,7 +144,7 @@ def test_events_are_append_only(client: TestClient):
     client.post("/api/handoffs", json=handoff_request("c_append"), headers=SERVICE)
     store: Store = client.app.state.desk.store  # type: ignore[attr-defined]
     for sql in ("UPDATE events SET type = 'queued'", "DELETE FROM events"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"), store._transaction() as db:
+        with pytest.raises(sqlkit.IntegrityError, match="append-only"), store._transaction() as db:
             db.execute(sql)
 
 
@@ -201,9 +201,9 @@ def test_a_late_handoff_attaches_to_the_open_one_and_the_agent_keeps_it(client: 
     assert [e.payload["reason"] for e in attached] == ["sensitive_topic"]
 
 
-def test_a_conversation_left_after_a_reply_is_abandoned_once(tmp_path: Path):
+def test_a_conversation_left_after_a_reply_is_abandoned_once(database_target: str):
     moment = [datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
-    store = Store(tmp_path / "d.sqlite3", clock=lambda: moment[0])
+    store = Store(database_target, clock=lambda: moment[0])
 
     class NoSockets:
         def customer_connected(self, conversation_id: str) -> bool:
@@ -226,6 +226,7 @@ def test_a_conversation_left_after_a_reply_is_abandoned_once(tmp_path: Path):
     store.add_message("c_left", "bot", "welcome back")
     moment[0] += timedelta(hours=1)
     assert sweep.sweep() == 1  # a new silence, a new event
+    store.close()
 
 
 class FakeSocket:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -67,8 +66,8 @@ def moment() -> list[datetime]:
 
 
 @pytest.fixture
-def store(tmp_path: Path, moment: list[datetime]) -> Iterator[Store]:
-    s = Store(tmp_path / "desk.sqlite3", clock=lambda: moment[0])
+def store(database_target: str, moment: list[datetime]) -> Iterator[Store]:
+    s = Store(database_target, clock=lambda: moment[0])
     yield s
     s.close()
 

@@ -4,6 +4,7 @@ in the store, and its worker's retries and backoff against a fake sender."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_string, policy
@@ -123,10 +124,11 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Store:
-    opened = Store(tmp_path / "desk.sqlite3", clock=clock)
+def store(database_target: str, clock: FakeClock) -> Iterator[Store]:
+    opened = Store(database_target, clock=clock)
     opened.create_conversation("c_mail", {})
-    return opened
+    yield opened
+    opened.close()
 
 
 def outbox(store: Store, sender: FakeSender, clock: FakeClock) -> MailOutbox:
@@ -193,6 +195,31 @@ def test_the_worker_delivers_at_once_when_woken(store: Store, clock: FakeClock):
 
     asyncio.run(scenario())
     assert sender.sent == [("raw message", "sam@example.org")]
+
+
+def test_an_email_claimed_by_one_worker_waits_for_its_claim_to_lapse(store: Store, clock: FakeClock):
+    """Another desk's worker holds it (sending it, or stopped mid-way): not sent here meanwhile."""
+    sender = FakeSender()
+    store.queue_mail("c_mail", None, "sam@example.org", "Re", "raw message")
+    until = iso(clock() + timedelta(seconds=300))
+    claimed = store.claim_mail(iso(clock()), "desk-2", until)
+    assert claimed is not None
+    assert store.claim_mail(iso(clock()), "desk-1", until) is None
+    assert store.next_mail_at() == until  # the worker sleeps until then, not in a busy loop
+    assert asyncio.run(outbox(store, sender, clock).deliver_due()) == 0
+    clock.advance(300)
+    assert asyncio.run(outbox(store, sender, clock).deliver_due()) == 1
+    assert sender.sent == [("raw message", "sam@example.org")]
+
+
+def test_an_email_whose_sending_failed_unexpectedly_is_given_back(store: Store, clock: FakeClock):
+    sender = FakeSender(failures=[RuntimeError("a bug in the sender")])
+    worker = outbox(store, sender, clock)
+    store.queue_mail("c_mail", None, "sam@example.org", "Re", "raw message")
+    with pytest.raises(RuntimeError):
+        asyncio.run(worker.deliver_due())
+    assert store.next_mail_at() == iso(clock())  # due again at once, unclaimed
+    assert asyncio.run(worker.deliver_due()) == 1
 
 
 def test_mail_is_queued_inside_the_transaction_that_stores_the_reply(store: Store):

@@ -4,7 +4,6 @@ real waits of recently claimed handoffs."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from desk.config import Settings
 from desk.hub import Hub
@@ -46,9 +45,9 @@ def claimed_after(store: Store, agent_id: int, n: int, seconds: int) -> None:
 
 
 def test_the_wait_estimate_is_the_median_real_wait_once_five_handoffs_were_claimed(
-    tmp_path: Path, settings: Settings
+    database_target: str, settings: Settings
 ):
-    store = Store(tmp_path / "d.sqlite3", clock=lambda: START + timedelta(hours=2))
+    store = Store(database_target, clock=lambda: START + timedelta(hours=2))
     hub = Hub()
     queue = Queue(settings=settings, store=store, hub=hub, clock=store.clock)
     agent = store.add_staff("a@x.example", "A", "h", frozenset())
@@ -62,12 +61,14 @@ def test_the_wait_estimate_is_the_median_real_wait_once_five_handoffs_were_claim
     hub.join_console(agent.id, object())  # type: ignore[arg-type]  # online: only presence counts
     hub.join_console(agent.id + 1, object())  # type: ignore[arg-type]
     assert queue.estimated_wait(3) == 2 * 90  # two agents share the three places
+    store.close()
 
 
-def test_instant_claims_never_promise_a_zero_wait(tmp_path: Path, settings: Settings):
-    store = Store(tmp_path / "d.sqlite3", clock=lambda: START + timedelta(hours=2))
+def test_instant_claims_never_promise_a_zero_wait(database_target: str, settings: Settings):
+    store = Store(database_target, clock=lambda: START + timedelta(hours=2))
     queue = Queue(settings=settings, store=store, hub=Hub(), clock=store.clock)
     agent = store.add_staff("a@x.example", "A", "h", frozenset())
     for n in range(5):
         claimed_after(store, agent.id, n, 0)
     assert queue.estimated_wait(1) == MIN_WAIT_SECONDS
+    store.close()

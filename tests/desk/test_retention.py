@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,7 @@ from desk.conversations import Conversations
 from desk.retention import Retention
 from desk.state import Mode, Step
 from desk.store import Store
+from tests.desk.engines import database_env, database_settings
 from tests.desk.test_state import handoff
 
 
@@ -40,9 +40,9 @@ def conversation_with_a_resolved_handoff(store: Store, cid: str, *, resolve: boo
         store.transition(cid, Step.RESOLVE, expected=Mode.QUEUED, handoff_fields={"closed_at": "t"})
 
 
-def test_purge_removes_what_was_said_and_keeps_the_events(tmp_path: Path):
+def test_purge_removes_what_was_said_and_keeps_the_events(database_target: str):
     clock = Clock()
-    store = Store(tmp_path / "d.sqlite3", clock=clock)
+    store = Store(database_target, clock=clock)
     conversation_with_a_resolved_handoff(store, "old")
     conversation_with_a_resolved_handoff(store, "still_queued", resolve=False)
     clock.now += timedelta(days=40)
@@ -64,13 +64,14 @@ def test_purge_removes_what_was_said_and_keeps_the_events(tmp_path: Path):
         assert len(store.messages(kept)) == 1
     assert Retention(store=store, days=30, clock=clock).purge() == (0, 0)  # nothing left to do
     assert Retention(store=store, days=0, clock=clock).purge() == (0, 0)  # zero keeps everything
+    store.close()
 
 
-def test_a_purged_conversations_token_is_refused(tmp_path: Path):
+def test_a_purged_conversations_token_is_refused(database_target: str):
     clock = Clock()
-    store = Store(tmp_path / "d.sqlite3", clock=clock)
+    store = Store(database_target, clock=clock)
     conversations = Conversations(
-        settings=Settings(database_path=tmp_path / "d.sqlite3"),
+        settings=Settings(**database_settings(database_target)),
         store=store,
         notify=None,  # type: ignore[arg-type]
         assistant=None,  # type: ignore[arg-type]
@@ -82,16 +83,19 @@ def test_a_purged_conversations_token_is_refused(tmp_path: Path):
     assert conversations.open(token, {}) is not None
     store.purge([conversation.id])
     assert conversations.open(token, {}) is None
+    store.close()
 
 
 def test_the_purge_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
-    path = tmp_path / "d.sqlite3"
-    store = Store(path, clock=lambda: datetime(2020, 1, 1, tzinfo=UTC))
+    store = Store(database_target, clock=lambda: datetime(2020, 1, 1, tzinfo=UTC))
     conversation_with_a_resolved_handoff(store, "ancient")
     store.close()
-    monkeypatch.setenv("DESK_DATABASE_PATH", str(path))
+    for name, value in database_env(database_target).items():
+        monkeypatch.setenv(name, value)
     assert main(["purge", "--days", "30"]) == 0
     assert "purged 1 conversation(s)" in capsys.readouterr().out
-    assert Store(path).messages("ancient") == []
+    again = Store(database_target)
+    assert again.messages("ancient") == []
+    again.close()

@@ -17,6 +17,7 @@ from desk.roles import Role
 from desk.staff import parse_agent_spec
 from desk.store import Store
 from tests.desk.conftest import AGENT, CONSOLE, OTHER_AGENT, sign_in
+from tests.desk.engines import database_env
 from tests.desk.routes.test_deps import ADMIN
 
 
@@ -25,16 +26,17 @@ def read_until_closed(ws: Any) -> None:
         ws.receive_json()
 
 
-def cli(monkeypatch: pytest.MonkeyPatch, db: Path, *args: str, stdin: str = "") -> int:
-    monkeypatch.setenv("DESK_DATABASE_PATH", str(db))
+def cli(monkeypatch: pytest.MonkeyPatch, db: str | Path, *args: str, stdin: str = "") -> int:
+    for name, value in database_env(str(db)).items():  # a SQLite file or a PostgreSQL URL
+        monkeypatch.setenv(name, value)
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     return main(list(args))
 
 
 def test_the_cli_adds_lists_and_changes_staff(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
-    db = tmp_path / "desk.sqlite3"
+    db = database_target
     add = ("add-staff", "kim@kestrel.example", "Kim Lee", "--role", "agent", "--role", "editor")
     assert cli(monkeypatch, db, *add, "--password-stdin", stdin="first-secret\n") == 0
     assert cli(monkeypatch, db, *add, "--password-stdin", stdin="first-secret\n") == 2
@@ -58,6 +60,7 @@ def test_the_cli_adds_lists_and_changes_staff(
     assert member.disabled
     assert member.roles == {Role.MANAGER}
     assert "first-secret" not in member.password_hash
+    store.close()
 
 
 def test_a_disabled_person_cannot_sign_in(client: TestClient):

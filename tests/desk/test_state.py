@@ -1,13 +1,14 @@
-"""The state machine's table, and the store applying it as a compare-and-set."""
+"""The state machine's table, and the store applying it as a compare-and-set (on both engines)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
+import sqlkit
 from desk import events as ev
 from desk.errors import Conflict
 from desk.state import TRANSITIONS, Mode, Step, target_of
@@ -65,10 +66,11 @@ def handoff(conversation_id: str, handoff_id: str = "ho_1") -> Handoff:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "d.sqlite3")
+def store(database_target: str) -> Iterator[Store]:
+    store = Store(database_target)
     store.create_conversation("c1", {})
-    return store
+    yield store
+    store.close()
 
 
 def test_a_transition_moves_the_conversation_and_its_handoff_with_its_events(store: Store):
@@ -108,12 +110,10 @@ def test_the_mode_and_status_change_only_through_transitions(store: Store):
 
 
 def test_the_schema_refuses_unknown_modes_and_a_second_open_handoff(store: Store):
-    import sqlite3
-
-    with pytest.raises(sqlite3.IntegrityError), store._transaction() as db:
+    with pytest.raises(sqlkit.IntegrityError), store._transaction() as db:
         db.execute("UPDATE conversations SET mode = 'limbo' WHERE id = 'c1'")
     store.transition("c1", Step.QUEUE, expected=B, new_handoff=handoff("c1"))
-    with pytest.raises(sqlite3.IntegrityError), store._transaction() as db:
+    with pytest.raises(sqlkit.IntegrityError), store._transaction() as db:
         db.execute(
             "INSERT INTO handoffs"
             " (id, conversation_id, reason, priority, summary, request, status, created_at) VALUES"
@@ -121,8 +121,8 @@ def test_the_schema_refuses_unknown_modes_and_a_second_open_handoff(store: Store
         )
 
 
-def test_a_tickets_wait_does_not_count_as_a_live_queue_wait(tmp_path: Path):
-    store = Store(tmp_path / "d.sqlite3", clock=lambda: datetime(2026, 12, 1, 9, tzinfo=UTC))
+def test_a_tickets_wait_does_not_count_as_a_live_queue_wait(database_target: str):
+    store = Store(database_target, clock=lambda: datetime(2026, 12, 1, 9, tzinfo=UTC))
     agent = store.add_staff("a@x.example", "A", "h", frozenset())
     store.create_conversation("live", {})
     store.create_conversation("overnight", {})
@@ -144,3 +144,4 @@ def test_a_tickets_wait_does_not_count_as_a_live_queue_wait(tmp_path: Path):
         handoff_fields={"agent_id": agent.id, "claimed_at": "2026-12-01T09:00:00.000Z"},
     )
     assert store.recent_waits() == [120.0]
+    store.close()

@@ -140,3 +140,37 @@ def test_unreachable_postgres_is_a_clear_error() -> None:
 def test_other_urls_are_refused() -> None:
     with pytest.raises(sqlkit.SqlkitError, match="unsupported"):
         sqlkit.connect("mysql://x/y")
+
+
+def test_a_migration_statement_can_be_for_one_engine_only() -> None:
+    from sqlkit.database import statements
+
+    sql = """CREATE TABLE a (x INTEGER);
+-- sqlkit: sqlite only
+CREATE TRIGGER a_fixed BEFORE UPDATE ON a
+BEGIN
+    SELECT RAISE(ABORT, 'fixed; for good');
+END;
+-- why PostgreSQL needs its own (any comment lines may come first)
+-- sqlkit: postgresql only
+DROP TABLE b CASCADE;
+SELECT 1;
+"""
+    create = "CREATE TABLE a (x INTEGER);"
+    trigger = (
+        "CREATE TRIGGER a_fixed BEFORE UPDATE ON a\nBEGIN\n    SELECT RAISE(ABORT, 'fixed; for good');\nEND;"
+    )
+    assert statements(sql, "sqlite") == [create, trigger, "SELECT 1;"]
+    assert statements(sql, "postgresql") == [create, "DROP TABLE b CASCADE;", "SELECT 1;"]
+    assert len(statements(sql)) == 4
+
+
+def test_a_percent_sign_in_a_migration_stays_one(db: Database) -> None:
+    """CHECK (actor LIKE 'agent:%') in MIGRATION_1: the pattern is stored as written."""
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO notes (key, body, actor) VALUES (?, ?, ?)", ("a", "x", "agent:7"))
+    if db.dialect == "postgresql":
+        [row] = db.rows(
+            "SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE conname = 'notes_actor_check'"
+        )
+        assert "'agent:%'" in row["d"]

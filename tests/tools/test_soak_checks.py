@@ -4,8 +4,8 @@ a clean run passes, and each kind of loss or duplicate is reported with its id."
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,8 +18,8 @@ from tools.soak.checks import WidgetRecord, check, watch_outbox
 class World:
     """A desk database with one conversation, the action server's outbox, and the widget's view."""
 
-    def __init__(self, tmp_path: Path) -> None:
-        self.desk_db, self.outbox_db = tmp_path / "desk.sqlite3", tmp_path / "outbox.sqlite3"
+    def __init__(self, desk_db: str, tmp_path: Path) -> None:
+        self.desk_db, self.outbox_db = desk_db, tmp_path / "outbox.sqlite3"
         self.store = Store(self.desk_db)
         self.store.create_conversation("c1", {})
         self.outbox = Outbox(self.outbox_db)
@@ -43,7 +43,7 @@ class World:
         self.outbox.delivered(handoff_id)
         if in_desk:
             request = {"handoff_id": handoff_id, "attached": [{"handoff_id": a} for a in attached]}
-            with sqlite3.connect(self.desk_db) as db:
+            with self.store._transaction() as db:
                 db.execute(
                     "INSERT INTO handoffs (id, conversation_id, reason, priority, summary, request, status,"
                     " created_at) VALUES (?, 'c1', 'customer_request', 'normal', '', ?, 'queued', ?)",
@@ -55,8 +55,11 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> World:
-    return World(tmp_path)
+def world(database_target: str, tmp_path: Path) -> Iterator[World]:
+    """The desk's database on both engines (the soak reads a PostgreSQL desk through sqlkit)."""
+    made = World(database_target, tmp_path)
+    yield made
+    made.store.close()
 
 
 def test_a_clean_run_has_no_problems(world: World) -> None:

@@ -1,6 +1,7 @@
-"""The soak's verdict, read from what the services stored (the desk's SQLite, the action server's
-handoff outbox) against what each widget sent and received. Every problem names the ids
-involved, so a lost or duplicated message can be looked up in the logs."""
+"""The soak's verdict, read from what the services stored (the desk's database, SQLite or
+PostgreSQL; the action server's handoff outbox) against what each widget sent and received.
+Every problem names the ids involved, so a lost or duplicated message can be looked up in the
+logs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import sqlkit
 
 WIDGET_ROLES = ("customer", "bot", "agent", "system")  # what the desk sends to a widget
 OPEN_HANDOFF = ("queued", "assigned", "ticket")
@@ -54,6 +58,19 @@ def read_only(path: Path) -> Iterator[sqlite3.Connection]:
         db.close()
 
 
+def desk_rows(desk_db: str | Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Rows of the desk's database, read only: a SQLite file, or a postgresql:// URL (through
+    sqlkit, as the desk itself reads it)."""
+    if sqlkit.is_postgres_url(str(desk_db)):
+        db = sqlkit.connect(str(desk_db), pool_size=1)
+        try:
+            return [dict(row) for row in db.rows(sql, params)]
+        finally:
+            db.close()
+    with read_only(Path(desk_db)) as lite:
+        return [dict(row) for row in lite.execute(sql, params)]
+
+
 def watch_outbox(path: Path, timeout: float = 60.0) -> None:
     """Record every handoff the action server writes to its outbox (which deletes a row once
     delivered) with a trigger, so the checks know each one it ever accepted."""
@@ -78,33 +95,26 @@ def outbox_left(path: Path) -> int:
         return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
 
-def open_handoffs(desk_db: Path) -> int:
-    with read_only(desk_db) as db:
-        marks = ",".join("?" * len(OPEN_HANDOFF))
-        query = f"SELECT COUNT(*) FROM handoffs WHERE status IN ({marks})"  # noqa: S608 - our marks
-        return int(db.execute(query, OPEN_HANDOFF).fetchone()[0])
+def open_handoffs(desk_db: str | Path) -> int:
+    marks = ",".join("?" * len(OPEN_HANDOFF))
+    query = f"SELECT COUNT(*) AS n FROM handoffs WHERE status IN ({marks})"  # noqa: S608 - our marks
+    return int(desk_rows(desk_db, query, OPEN_HANDOFF)[0]["n"])
 
 
-def widget_messages(desk_db: Path) -> dict[str, set[int]]:
+def widget_messages(desk_db: str | Path) -> dict[str, set[int]]:
     """Every conversation's messages a widget is sent, by id."""
     found: dict[str, set[int]] = defaultdict(set)
-    with read_only(desk_db) as db:
-        for row in db.execute("SELECT id, conversation_id, role FROM messages"):
-            if row["role"] in WIDGET_ROLES:
-                found[row["conversation_id"]].add(row["id"])
+    for row in desk_rows(desk_db, "SELECT id, conversation_id, role FROM messages"):
+        if row["role"] in WIDGET_ROLES:
+            found[row["conversation_id"]].add(row["id"])
     return found
 
 
-def check(desk_db: Path, outbox_db: Path, widgets: Iterable[WidgetRecord]) -> Findings:
+def check(desk_db: str | Path, outbox_db: Path, widgets: Iterable[WidgetRecord]) -> Findings:
     widgets = list(widgets)
     found = Findings()
-    with read_only(desk_db) as db:
-        messages = [
-            dict(row) for row in db.execute("SELECT id, conversation_id, role, client_id, at FROM messages")
-        ]
-        handoffs = [
-            dict(row) for row in db.execute("SELECT id, conversation_id, request, closed_at FROM handoffs")
-        ]
+    messages = desk_rows(desk_db, "SELECT id, conversation_id, role, client_id, at FROM messages")
+    handoffs = desk_rows(desk_db, "SELECT id, conversation_id, request, closed_at FROM handoffs")
     check_messages(found, messages, widgets)
     check_answers(found, messages, handoffs, {c for w in widgets for c in w.conversation_ids})
     check_handoffs(found, outbox_db, handoffs)

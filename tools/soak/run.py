@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
@@ -70,7 +71,9 @@ def run_soak(workdir: Path, config: SoakConfig) -> SoakResult:
 async def soak(stack: Stack, config: SoakConfig) -> SoakResult:
     assert stack.desk is not None, "the soak needs the desk"
     assert stack.services, "the soak needs a restartable stack"
-    desk, desk_db = stack.desk, stack.logs / "desk.sqlite3"
+    desk = stack.desk
+    # A soak run with DESK_DATABASE_URL (its desk inherits the environment) checks PostgreSQL.
+    desk_db: str | Path = os.environ.get("DESK_DATABASE_URL") or stack.logs / "desk.sqlite3"
     await asyncio.to_thread(watch_outbox, stack.outbox)
     rng = random.Random(config.seed)
     agents = [DeskAgent(desk, login) for login in soak_agents(config.agents)]
@@ -177,7 +180,7 @@ async def _until(predicate: Callable[[], bool], timeout: float, what: str, late:
         await asyncio.sleep(0.5)
 
 
-def _all_delivered(widgets: list[Widget], desk_db: Path) -> bool:
+def _all_delivered(widgets: list[Widget], desk_db: str | Path) -> bool:
     stored = widget_messages(desk_db)
     return all(stored.get(w.conversation_id or "", set()) <= set(w.delivered) for w in widgets)
 

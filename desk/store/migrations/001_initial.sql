@@ -1,5 +1,6 @@
 -- The desk's first schema (conversations, messages, handoffs, agents and their sessions).
 -- Written with IF NOT EXISTS: desks created before migrations existed already hold it.
+-- Each table comes after those it references (PostgreSQL checks a reference when declared).
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
     created_at TEXT NOT NULL,
@@ -26,6 +27,13 @@ CREATE TABLE IF NOT EXISTS messages (
     UNIQUE (conversation_id, client_id)
 );
 CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (conversation_id, id);
+CREATE TABLE IF NOT EXISTS agents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS handoffs (
     id TEXT PRIMARY KEY,
     conversation_id TEXT NOT NULL REFERENCES conversations(id),
@@ -43,13 +51,6 @@ CREATE TABLE IF NOT EXISTS handoffs (
     response TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS handoffs_by_status ON handoffs (status, created_at);
-CREATE TABLE IF NOT EXISTS agents (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    email TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    password_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY,
     agent_id INTEGER NOT NULL REFERENCES agents(id),
