@@ -17,12 +17,13 @@ STEP := scripts/step.sh
 TUNED_MODEL := var/model/kestrel-minilm
 export KB_MODEL_PATH ?= $(abspath $(TUNED_MODEL))
 
-.PHONY: help setup prepare-run prepare-test system model tune bot-model run test test-fast lint format eval \
+.PHONY: help setup prepare-run prepare-test system model tune bot-model run run-scaled test test-fast lint format eval \
 	privacy-check \
 	calibrate bench bench-setup soak simulate simulate-backfill clean
 
 help:
 	@echo "make run        set up, then start every service (Ctrl-C stops them)"
+	@echo "make run-scaled  two replicas of every service behind HAProxy, on PostgreSQL and Redis"
 	@echo "make test       set up, then run the whole test suite"
 	@echo "make lint       ruff (lint + format check) and mypy"
 	@echo "make privacy-check  card numbers, emails and phones typed everywhere; then every file searched"
@@ -76,6 +77,13 @@ bot-model: $(RASA_OK)
 
 run: prepare-run
 	@scripts/run.sh
+
+# Several replicas of every service behind HAProxy, on PostgreSQL and Redis (installed, started
+# and given their databases when missing): docs/contracts/scale-out.md has the ports.
+SCALED_REPLICAS ?= 2
+run-scaled: prepare-run
+	@scripts/ensure-scale-services.sh
+	@$(SVC_PY) -m tools.scaled run --replicas $(SCALED_REPLICAS)
 
 test: prepare-test
 	$(SVC_PY) -m pytest $(PYTEST_ARGS)

@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs every request's whole URL at INFO, and Rasa's /status takes its token in the
+    # query string: keep the desk's logs free of it (and of the readiness checks' noise).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command not in (None, "serve"):
         try:
             print(purge(args, settings) if args.command == "purge" else manage_staff(args, settings))

@@ -159,7 +159,7 @@ def _shared(settings: Settings, prefix: str | None) -> Shared | None:
         return None
     from desk.replicas.shared import through_redis  # redis is imported by scaled desks only
 
-    return through_redis(settings) if prefix is None else through_redis(settings, prefix=prefix)
+    return through_redis(settings, prefix=settings.redis_prefix if prefix is None else prefix)
 
 
 def _install_simulated_time(app: FastAPI, settings: Settings) -> None:

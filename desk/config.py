@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     redis_url: str = ""
     # This replica's name in what it publishes; empty: <hostname>:<pid>.
     replica_id: str = ""
+    # Every Redis key and channel starts with it: deployments sharing one Redis server (whose
+    # pub/sub channels ignore database numbers) each need their own.
+    redis_prefix: str = Field("kestrel:desk:", min_length=1)
 
     @model_validator(mode="before")
     @classmethod

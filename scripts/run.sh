@@ -50,7 +50,7 @@ ${demo_agent}
 MSG
 # A desk with no conversations yet (a first run): say how to fill the manager's pages with
 # weeks of simulated history. Only a hint: nothing waits for an answer.
-if ! .venv/svc/bin/python -m desk.simulate.history "${DESK_DATABASE_PATH:-var/desk/desk.sqlite3}"; then
+if ! .venv/svc/bin/python -m desk.simulate.history "${DESK_DATABASE_URL:-${DESK_DATABASE_PATH:-var/desk/desk.sqlite3}}"; then
   cat >> "$banner" <<MSG
   no history yet      run \`make simulate-backfill\` in another terminal for four weeks of simulated
                       traffic on the manager's pages (\`make simulate\` plays some now)

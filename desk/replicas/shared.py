@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from desk.config import Settings
 from desk.flood import WindowsFactory
-from desk.replicas import PREFIX, RedisLink, replica_name
+from desk.replicas import RedisLink, replica_name
 from desk.replicas.bus import RedisBus
 from desk.replicas.limits import RedisLoginThrottle, redis_windows
 from desk.replicas.turn_locks import RedisTurnLocks
@@ -25,7 +25,7 @@ class Shared:
         await self.link.aclose()
 
 
-def through_redis(settings: Settings, *, prefix: str = PREFIX) -> Shared:
+def through_redis(settings: Settings, *, prefix: str) -> Shared:
     link = RedisLink.from_url(settings.redis_url, replica_id=replica_name(settings.replica_id), prefix=prefix)
     return Shared(
         link=link,

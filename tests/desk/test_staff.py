@@ -169,3 +169,27 @@ def test_agent_specs_need_email_name_and_password():
     assert parse_agent_spec("a@b.example:Ann Lee:pa:ss:word") == ("a@b.example", "Ann Lee", "pa:ss:word")
     with pytest.raises(ValueError, match="email:Full Name:password"):
         parse_agent_spec("no-email:Name:pw")
+
+
+def test_ensure_staff_takes_an_account_another_replica_created_meanwhile(tmp_path: Path):
+    """Two desks starting together on one database both find no demo account; the second to
+    insert brings the first one's account up to date instead of failing its start."""
+    from desk.staff import ensure_staff
+
+    store = Store(tmp_path / "desk.sqlite3")
+    ensure_staff(store, "ana@kestrel.example", "Ana", "first-secret", frozenset({Role.AGENT}))
+
+    class SeenBeforeTheOtherInserted:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        def staff_by_email(self, email: str) -> Any:
+            self.staff_by_email = store.staff_by_email  # type: ignore[method-assign]
+            return None
+
+    late = SeenBeforeTheOtherInserted()
+    ensure_staff(late, "ana@kestrel.example", "Ana", "first-secret", frozenset({Role.EDITOR}))
+    member = store.staff_by_email("ana@kestrel.example")
+    assert member is not None
+    assert member.roles == {Role.AGENT, Role.EDITOR}
+    store.close()
