@@ -17,7 +17,7 @@ STEP := scripts/step.sh
 TUNED_MODEL := var/model/kestrel-minilm
 export KB_MODEL_PATH ?= $(abspath $(TUNED_MODEL))
 
-.PHONY: help setup prepare-run prepare-test system model tune bot-model run run-scaled test test-fast lint format eval \
+.PHONY: help setup prepare-run prepare-test system stores model tune bot-model run run-scaled test test-fast lint format eval \
 	privacy-check \
 	calibrate bench bench-setup soak simulate simulate-backfill clean
 
@@ -53,8 +53,14 @@ prepare-run:
 	@$(MAKE) --no-print-directory -j$(SETUP_JOBS) model bot-model
 
 # System packages first, on a quiet terminal (apt may ask for a sudo password).
-prepare-test: system
+prepare-test: system stores
 	@$(MAKE) --no-print-directory -j$(SETUP_JOBS) model bot-model
+
+# PostgreSQL, Redis and HAProxy: the stores' contract tests run on PostgreSQL as well as SQLite,
+# and the replica tests start a scaled stack (installed, started and given databases when missing).
+stores:
+	@$(STEP) stores "PostgreSQL, Redis and HAProxy for the replica tests, when missing" \
+		scripts/ensure-scale-services.sh
 
 # System packages the tests need (Debian chromium + chromium-driver, docker-compose).
 system:

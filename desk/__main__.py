@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         log_level=settings.log_level.lower(),
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0
 

@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     redis_url: str = ""
     # This replica's name in what it publishes; empty: <hostname>:<pid>.
     replica_id: str = ""
+    # Addresses of the reverse proxies whose X-Forwarded-For is believed (uvicorn's
+    # forwarded_allow_ips, comma-separated; "*" any): the per-address limits then count each
+    # customer's own address, not the proxy's. Connections from elsewhere keep their own.
+    forwarded_allow_ips: str = "127.0.0.1"
     # Every Redis key and channel starts with it: deployments sharing one Redis server (whose
     # pub/sub channels ignore database numbers) each need their own.
     redis_prefix: str = Field("kestrel:desk:", min_length=1)
