@@ -67,6 +67,13 @@ class RedisLink:
         )
         return cls(Redis.from_pool(pool), replica_id=replica_id, prefix=prefix)
 
+    async def answers(self) -> bool:
+        """Whether Redis answers a PING now (readiness reports it; nothing waits on it)."""
+        try:
+            return bool(await self.client.ping())
+        except UNREACHABLE:
+            return False
+
     def key(self, *parts: str | int) -> str:
         """`kestrel:desk:` followed by the parts joined with colons."""
         return self.prefix + ":".join(str(part) for part in parts)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from desk.routes.deps import DeskDep
+from sqlkit import SqlkitError
 
 router = APIRouter(tags=["health"])
 
@@ -16,10 +19,21 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The store is open; also says whether the assistant can be reached")
-async def readyz(desk: DeskDep) -> dict[str, Any]:
+@router.get(
+    "/readyz",
+    summary="The store answers (else 503, and a proxy takes the replica out); also says whether "
+    "the assistant and, with several replicas, Redis can be reached",
+)
+async def readyz(desk: DeskDep, request: Request) -> Any:
+    try:
+        await anyio.to_thread.run_sync(desk.store.ping)
+    except SqlkitError as e:
+        return JSONResponse(status_code=503, content={"status": "store unreachable", "detail": str(e)[:200]})
+    shared = request.app.state.shared
     return {
         "status": "ready",
+        # Without Redis the replica still serves (limits fail open, locks are local): reported.
+        "shared_state": "off" if shared is None else ("up" if await shared.link.answers() else "down"),
         "assistant": "up" if await desk.rasa.ready() else "down",
         "agents_online": len(desk.hub.online_agents()),
         "open_now": desk.queue.hours.is_open(desk.clock()),

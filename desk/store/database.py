@@ -65,6 +65,10 @@ class Database:
     def schema_version(self) -> int:
         return self.db.schema_version()
 
+    def ping(self) -> None:
+        """Raises sqlkit's DatabaseUnavailable when the database does not answer (readiness)."""
+        self.db.rows("SELECT 1")
+
     def singleton(self, name: str) -> Any:
         """A context manager yielding whether this process (of all the desk's replicas) holds
         the named job for the block: a background sweep runs on one replica at a time."""

@@ -157,7 +157,7 @@ def scaled_stack(
         )
         extra = {service: dict(values) for service, values in (env or {}).items()}
         # Pub/sub channels ignore Redis database numbers: each stack's desks get a prefix of their own.
-        prefix = f"kestrel:desk:{redis_db.rsplit('/', 1)[-1]}-{random.randrange(1 << 30):x}:"
+        prefix = f"kestrel:desk:{redis_db.rsplit('/', 1)[-1]}-{random.randrange(1 << 30):x}:"  # noqa: S311 - a name
         extra["desk"] = {**TEST_DESK_ENV, "DESK_REDIS_PREFIX": prefix, **extra.get("desk", {})}
         the_plan = plan(
             replicas=replicas,

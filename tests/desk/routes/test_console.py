@@ -306,3 +306,19 @@ def test_readiness_says_whether_the_assistant_is_up_and_the_desk_open(client: Te
     assert ready["status"] == "ready"
     assert ready["open_now"] is True
     assert ready["agents_online"] == 0
+    assert ready["shared_state"] == "off"  # one desk: nothing shared through Redis
+
+
+def test_a_desk_whose_database_does_not_answer_is_not_ready(client: TestClient, monkeypatch):
+    """A proxy's health check then takes the replica out (docs/contracts/scale-out.md)."""
+    import sqlkit
+
+    def unreachable() -> None:
+        raise sqlkit.DatabaseUnavailable("PostgreSQL at postgresql://kestrel@db/kestrel_desk is unreachable")
+
+    monkeypatch.setattr(client.app.state.desk.store, "ping", unreachable)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "store unreachable"
+    monkeypatch.undo()
+    assert client.get("/readyz").status_code == 200
