@@ -19,7 +19,7 @@ export KB_MODEL_PATH ?= $(abspath $(TUNED_MODEL))
 
 .PHONY: help setup prepare-run prepare-test system stores model tune bot-model run run-scaled test test-fast lint format eval \
 	privacy-check \
-	calibrate bench bench-setup soak simulate simulate-backfill clean
+	calibrate bench bench-scale bench-setup soak soak-scaled simulate simulate-backfill clean
 
 help:
 	@echo "make run        set up, then start every service (Ctrl-C stops them)"
@@ -29,7 +29,9 @@ help:
 	@echo "make privacy-check  card numbers, emails and phones typed everywhere; then every file searched"
 	@echo "make eval       answer quality on labelled data (search, then the whole assistant)"
 	@echo "make bench      speed and memory benchmarks"
+	@echo "make bench-scale  replies/s and p95 with one and with two replicas of each service (about 12 min)"
 	@echo "make soak       200 conversations for 5 minutes while each service is killed and restarted"
+	@echo "make soak-scaled  the same on two replicas of each service, one replica of each killed in turn"
 	@echo "make simulate   play realistic conversations through the running system (make run first)"
 	@echo "make simulate-backfill  four past weeks of simulated traffic for the manager's pages"
 	@echo "make bench-setup  time every setup step in a fresh clone (var/bench/setup.json)"
@@ -133,6 +135,16 @@ calibrate: tune
 soak: prepare-run
 	$(SVC_PY) -m tools.soak --conversations 200 --seconds 300 --rounds 2 --agents 4 --rate 4
 
+# The scaled fault test, long form (the short one runs in `make test`: tests/e2e/test_soak_scaled.py):
+# 100 widget conversations for 5 minutes through two replicas of each service behind HAProxy, on
+# PostgreSQL and Redis, while one replica of each service in turn is SIGKILLed and restarted (rasa-1,
+# actions-1, kb-1, desk-1, then the second replicas); fails if a message or handoff is lost or
+# duplicated or a conversation's order is broken. Report: var/soak-scaled/report.json.
+soak-scaled: prepare-run
+	@scripts/ensure-scale-services.sh
+	$(SVC_PY) -m tools.soak --replicas 2 --conversations 100 --seconds 300 --rounds 2 --agents 4 --rate 3 \
+		--workdir var/soak-scaled
+
 # The traffic simulator, against the system `make run` started (another terminal): customers on
 # the widget and agents on the console, then a JSON summary of what was played. SIMULATE_ARGS
 # adds options (--conversations N --agents K --seed S --pace P --desk URL; see --help).
@@ -150,6 +162,16 @@ bench: model
 	$(SVC_PY) -m bench.kb_latency
 	$(SVC_PY) -m bench.desk_latency
 	$(SVC_PY) -m bench.turns
+
+# Replies per second and latency with one and with two replicas of every service on this machine
+# (scaled deployments on PostgreSQL and Redis, as `make run-scaled`; about 12 minutes on 2 cores), and
+# what PostgreSQL and Redis carry; the README's scale-out tables and capacity model come from
+# var/bench/scale.json. BENCH_SCALE_ARGS adds options (--levels 4,8 --seconds 20 --replicas 1,2;
+# --conversations and --messages-per-minute for the capacity model; see --help).
+BENCH_SCALE_ARGS ?=
+bench-scale: prepare-run
+	@scripts/ensure-scale-services.sh
+	$(SVC_PY) -m bench.scale $(BENCH_SCALE_ARGS)
 
 # Times every setup step, the test suite and `make run` in fresh clones of HEAD with empty
 # caches (about 30 minutes); the README's timing table comes from var/bench/setup.json.

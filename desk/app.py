@@ -107,6 +107,8 @@ def create_app(  # noqa: PLR0915 - the lifespan wires everything in one readable
         )
         app.state.editing = Editing(kb=kb_editing, store=store, signals=EventSignals(store))
         app.state.kb_insights = kb_editing
+        if shared is not None:  # before the turns a kill cut off are redriven (desk/replicas/turn_locks.py)
+            await shared.turn_locks.release_left_behind()
         app.state.desk.start()
         try:
             yield

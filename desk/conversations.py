@@ -117,6 +117,14 @@ class Conversations:
             return views, bool(earlier), True
         return views, more, False
 
+    def between(self, conversation_id: str, after: int, before: int) -> list[MessageView]:
+        """The messages a widget is sent, stored after `after` and before `before`, oldest first."""
+        return [
+            MessageView.of(m)
+            for m in self.store.messages(conversation_id, after=after, roles=CUSTOMER_ROLES)
+            if m.id < before
+        ]
+
     def older(self, conversation_id: str, before: int) -> tuple[list[MessageView], bool]:
         """The page of messages before `before`, and whether there are more before them."""
         page, more = self.store.latest_messages(

@@ -2,7 +2,8 @@
 
 Each connection has a bounded outbound queue drained by its own task, so one slow browser never
 holds up the others; a connection whose queue overflows is closed, and its widget resumes from
-the last message id it has (nothing is lost: every message is stored before it is sent).
+the last message id it has (nothing is lost: every message is stored before it is sent). A
+widget's connection sends its conversation's messages in id order, once each (WidgetConnection).
 
 With several replicas (DESK_REDIS_URL) a hub has a bus (desk/replicas/bus.py): every frame also
 goes to the sockets the other replicas hold, and presence is the whole deployment's."""
@@ -59,6 +60,51 @@ class Connection:
         finally:
             with contextlib.suppress(Exception):
                 await self.websocket.close()
+
+
+# The frames of a conversation's messages stored after one id and before another, oldest first.
+Earlier = Callable[[int, int], list[dict[str, Any]]]
+
+
+class WidgetConnection(Connection):
+    """A widget's socket: its conversation's message frames go out in id order, once each.
+
+    With replicas, each message is stored by whichever replica handled it and reaches the replica
+    holding this socket either at once (its own) or through Redis (the others'), so one can come
+    after a later one; and a widget that reconnects asks only for what came after the highest id
+    it has, so a message overtaken and then cut off with the socket would never reach it. So
+    before a message goes out, those stored before it that this socket has not sent are read
+    from the store (`earlier`) and go first, and a message already sent is not sent again."""
+
+    def __init__(self, websocket: WebSocket, earlier: Earlier, sent_id: int = 0) -> None:
+        super().__init__(websocket)
+        self._earlier = earlier
+        self.sent_id = sent_id  # the widget has every message up to this id
+
+    def replay(self, frames: list[dict[str, Any]]) -> None:
+        """The history sent on connecting, as it is (at most the latest page: the widget pages
+        back itself)."""
+        for frame in frames:
+            super().send(frame)
+            self.sent_id = max(self.sent_id, int(frame["message"]["id"]))
+
+    def send(self, frame: dict[str, Any]) -> None:
+        message = frame.get("message") if frame.get("type") == "message" else None
+        message_id = message.get("id") if isinstance(message, dict) else None
+        if not isinstance(message_id, int):
+            super().send(frame)
+            return
+        if message_id <= self.sent_id:
+            return  # sent already: read ahead of its own frame, or in the history
+        try:
+            missed = self._earlier(self.sent_id, message_id)
+        except Exception:  # the store failing must not lose this frame: send it as it came
+            log.exception("messages before %d could not be read; sending it out of turn", message_id)
+            missed = []
+        for earlier in missed:
+            super().send(earlier)
+        self.sent_id = message_id
+        super().send(frame)
 
 
 class Bus(Protocol):

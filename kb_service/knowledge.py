@@ -256,7 +256,10 @@ class KnowledgeBase:
             return sorted((e.article for e in self._index.entries.values()), key=lambda a: a.id)
 
     def get(self, article_id: str) -> Article:
-        entry = self._index.entries.get(article_id)
+        # Under the lock: an article being re-indexed is briefly out of `entries` (a live edit,
+        # or another replica's change applied on the listener's thread), never missing to readers.
+        with self._lock:
+            entry = self._index.entries.get(article_id)
         if entry is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         return entry.article
@@ -342,7 +345,13 @@ class KnowledgeBase:
         return self._cache.embed([p.embed_text for p in split_passages(article, self.passage_words)], known)
 
     def prepare(self, article: Article) -> None:
-        """Embed a draft's passages in the background, so that publishing it is quick."""
+        """Embed a draft's passages in the background, so that publishing it is quick: only
+        those the index does not hold already (an edit changes a passage or two, not the dozens
+        of questions), else a replica's first autosave of an article embeds all of them and its
+        next publish, or another replica's, waits for that."""
+        with self._lock:
+            held = self._index.held_vectors([article.id], self.passage_words)
+        self._cache.put(held)
         self._cache.prepare(article.id, [p.embed_text for p in split_passages(article, self.passage_words)])
 
     def _drop(self, article_id: str) -> bool:

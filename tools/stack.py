@@ -31,6 +31,9 @@ RASA_PY = str(ROOT / ".venv" / "rasa" / "bin" / "python")
 EDITOR_TOKEN = "stack-editor-token"  # noqa: S105 - a test stack's own
 SERVICE_TOKEN = "stack-service-token"  # noqa: S105
 RASA_TOKEN = "stack-rasa-token-for-its-http-api"  # noqa: S105 - Rasa's API refuses calls without it
+# How long a service may take to be ready: Rasa loads its model, and the first stack's knowledge
+# service builds its index (minutes on a busy machine; later stacks start from a copy).
+STARTUP_SECONDS = {"rasa": 300.0, "kb": 300.0}
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,22 @@ class Stack:
     """The running services' URLs. The knowledge service takes examples with EDITOR_TOKEN, and
     the action server sends confirmed answers to it with SERVICE_TOKEN. A stack started
     `restartable` names its services ("kb", "desk", "actions", "rasa") in `services`, each of
-    which can be killed and restarted on its port."""
+    which can be killed and restarted on its port. `databases` holds where each service keeps
+    its records ("desk", "kb", "actions", "rasa"): a SQLite file, or a PostgreSQL URL for a
+    scaled stack (tools.scaled.ScaledStack.as_stack), as does `outbox` (the action server's)."""
 
     rasa: str
     kb: str
-    outbox: Path
+    outbox: Path | str
     logs: Path
     desk: str | None = None
     services: Mapping[str, RestartableService] = field(default_factory=dict)
+    databases: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def desk_database(self) -> str:
+        """The desk's database, as desk.store.Store takes it: a SQLite path or a PostgreSQL URL."""
+        return self.databases["desk"]
 
     def say(self, sender: str, text: str, timeout: float = 60, **metadata: Any) -> list[dict[str, Any]]:
         """One customer message through Rasa's REST channel, as the widget sends it."""
@@ -118,7 +129,7 @@ def assistant_stack(
                         port=port,
                     )
                 )
-                started.append((restartables[name].running, ready, 300 if name == "rasa" else 180))
+                started.append((restartables[name].running, ready, STARTUP_SECONDS.get(name, 180)))
                 return restartables[name].running
             service = services.enter_context(
                 run_command(
@@ -131,7 +142,7 @@ def assistant_stack(
                     wait=False,
                 )
             )
-            started.append((service, ready, 300 if name == "rasa" else 180))
+            started.append((service, ready, STARTUP_SECONDS.get(name, 180)))
             return service
 
         kb_env = {
@@ -175,6 +186,15 @@ def assistant_stack(
         for service, path, timeout in started:
             wait_ready(service, path, timeout)
         _built_kb.setdefault("data", kb_dir)
+        databases = {
+            "kb": str(kb_dir / "articles.sqlite3"),
+            "actions": str(workdir / "outbox.sqlite3"),
+            "rasa": str(workdir / "tracker.db"),
+        }
+        if with_desk:
+            # A desk started with DESK_DATABASE_URL in the environment (a soak on PostgreSQL) uses it.
+            desk_seen = {**os.environ, **desk_settings}
+            databases["desk"] = desk_seen.get("DESK_DATABASE_URL") or desk_seen["DESK_DATABASE_PATH"]
         yield Stack(
             rasa.url,
             kb_url,
@@ -182,4 +202,5 @@ def assistant_stack(
             workdir,
             desk_url if with_desk else None,
             restartables,
+            databases,
         )

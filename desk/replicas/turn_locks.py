@@ -1,9 +1,12 @@
 """One assistant turn per conversation at a time across replicas: `kestrel:desk:turn:<id>` set
-with NX and a lifetime (`SET NX PX 60000`) to a random token, renewed while the turn runs and
-deleted only by its holder (compare-and-delete in Lua). A replica that dies mid-turn leaves the
-lock to expire. Within a replica an in-process lock comes first, so its turns keep arrival order
-and only one of them at a time polls Redis; a conversation's messages arrive through the one
-socket its widget holds, so they stay in order.
+with NX and a lifetime (`SET NX PX 60000`) to a token (the replica's id and a random part),
+renewed while the turn runs and deleted only by its holder (compare-and-delete in Lua). A replica
+that dies mid-turn leaves the lock to expire, unless it comes back first under the same
+DESK_REPLICA_ID: it then releases what its last life held before it redrives the turns that
+were cut off, which would otherwise wait out the lock's lifetime. Within a replica an
+in-process lock comes first, so its turns keep arrival order and only one of them at a time
+polls Redis; a conversation's messages arrive through the one socket its widget holds, so they
+stay in order.
 
 When Redis cannot be reached the turn runs under the in-process lock alone (logged): the
 customer is answered, at the small risk that another replica answers the same conversation at
@@ -68,10 +71,28 @@ class RedisTurnLocks:
                 if token is not None:
                     await self._let_go(key, token, conversation_id)
 
+    async def release_left_behind(self) -> int:
+        """Release the turn locks this replica's last life held (killed mid-turn), at start and
+        before any turn runs; how many. Replica ids are unique among the running replicas
+        (docs/contracts/scale-out.md), so none of these is a live turn's; an id left to its
+        default (`<hostname>:<pid>`) never matches an earlier life's."""
+        mine = f"{self.link.replica_id}/"
+        released = 0
+        try:
+            async for key in self.link.client.scan_iter(match=self.link.key("turn", "*"), count=500):
+                token = await self.link.client.get(key)
+                if isinstance(token, str) and token.startswith(mine):
+                    released += int(await self._release(keys=[key], args=[token]))
+        except UNREACHABLE as e:
+            self.link.failed("the turn locks of this replica's last life are left to expire", e)
+        if released:
+            log.info("released %d turn lock(s) this replica held when it stopped", released)
+        return released
+
     async def _acquire(self, key: str, conversation_id: str) -> str | None:
         """The token this turn holds the lock with, once nobody else does; None when Redis
         cannot be reached."""
-        token = secrets.token_urlsafe(16)
+        token = f"{self.link.replica_id}/{secrets.token_urlsafe(16)}"
         delay = POLL_FIRST_SECONDS
         while True:
             try:

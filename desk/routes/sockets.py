@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from desk.errors import DeskError
 from desk.flood import ConnectionLimits
 from desk.frames import Ack, Error, OlderMessages, Pong, Welcome, WidgetMessage
-from desk.hub import Connection
+from desk.hub import Connection, WidgetConnection
 from desk.masking import mask_cards
 from desk.roles import Role
 from desk.routes.deps import SESSION_COOKIE, desk_of, sessions_of
@@ -67,7 +67,12 @@ async def widget_socket(websocket: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
-    connection = Connection(websocket)
+
+    def earlier(after_id: int, before_id: int) -> list[dict[str, Any]]:
+        missed = desk.conversations.between(conversation.id, after_id, before_id)
+        return [WidgetMessage(message=message).frame() for message in missed]
+
+    connection = WidgetConnection(websocket, earlier, sent_id=after)
     connection.start()
     history, has_older, reset = desk.conversations.history(conversation.id, after)
     state = desk.queue.state_of(conversation)
@@ -76,8 +81,7 @@ async def widget_socket(websocket: WebSocket) -> None:
     )
     connection.send(welcome.frame())
     desk.hub.join_conversation(conversation.id, connection)
-    for message in history:
-        connection.send(WidgetMessage(message=message).frame())
+    connection.replay([WidgetMessage(message=message).frame() for message in history])
     if (rating := desk.satisfaction.pending(conversation.id)) is not None:
         connection.send(rating.frame())  # asked before and still unanswered (desk/csat.py)
     limits = desk.widget_limits.connection(client_address(websocket))

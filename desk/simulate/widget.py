@@ -88,6 +88,7 @@ class Widget:
         self.mode = "bot"
         self.last_id = 0
         self.delivered: Counter[int] = Counter()  # message id -> message frames that carried it
+        self.arrivals: list[int] = []  # the message frames' ids in the order they came (not older pages)
         self.roles: dict[int, str] = {}
         self.messages: dict[int, Frame] = {}
         self.prompts: list[Frame] = []  # frames asking the customer for something (a rating)
@@ -235,6 +236,7 @@ class Widget:
     async def _on_message(self, message: Frame) -> None:
         message_id, role = int(message["id"]), str(message["role"])
         self.delivered[message_id] += 1
+        self.arrivals.append(message_id)
         self.roles[message_id] = role
         self.messages[message_id] = message
         if self._fill_above is not None and not self._fill_asked:  # the oldest of the page

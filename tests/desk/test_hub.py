@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from desk.hub import AGENTS, CLOSE_AGENT, CONVERSATIONS, TO_AGENT, TO_AGENTS, TO_CONVERSATION, Connection, Hub
+from desk.hub import (
+    AGENTS,
+    CLOSE_AGENT,
+    CONVERSATIONS,
+    TO_AGENT,
+    TO_AGENTS,
+    TO_CONVERSATION,
+    Connection,
+    Hub,
+    WidgetConnection,
+)
 
 
 class FakeConnection(Connection):
@@ -150,3 +160,59 @@ def test_the_presence_hook_failing_is_logged_not_raised():
     hub.on_presence_elsewhere = hook
     hub.presence_elsewhere_changed()
     assert calls == [1]
+
+
+def message(message_id: int) -> dict[str, Any]:
+    return {"type": "message", "message": {"id": message_id, "role": "bot", "text": f"m{message_id}"}}
+
+
+class Stored:
+    """The conversation's messages in the store, as a widget connection reads them."""
+
+    def __init__(self, *ids: int) -> None:
+        self.ids = list(ids)
+        self.reads: list[tuple[int, int]] = []
+
+    def earlier(self, after: int, before: int) -> list[dict[str, Any]]:
+        self.reads.append((after, before))
+        return [message(i) for i in self.ids if after < i < before]
+
+
+def sent(connection: WidgetConnection) -> list[Any]:
+    """What went to the socket, in order (its queue, drained)."""
+    out = []
+    while not connection._outbox.empty():
+        frame = connection._outbox.get_nowait()
+        assert frame is not None
+        out.append(frame["message"]["id"] if frame["type"] == "message" else frame["type"])
+    return out
+
+
+def test_a_widget_gets_a_message_overtaken_by_a_later_one_first_and_once():
+    # 11 was stored by another replica (its frame comes through Redis, late), 12 by this one.
+    stored = Stored(10, 11, 12)
+    widget = WidgetConnection(None, stored.earlier, sent_id=10)  # type: ignore[arg-type]
+    widget.send(message(12))
+    widget.send(message(11))  # the late frame: sent already, read from the store
+    widget.send({"type": "state", "state": {}})  # anything but a message passes as it is
+    widget.send(message(13))
+    assert sent(widget) == [11, 12, "state", 13]
+    assert stored.reads == [(10, 12), (12, 13)]
+
+
+def test_the_history_on_connecting_is_sent_as_it_is_and_not_again():
+    stored = Stored(*range(1, 31))
+    widget = WidgetConnection(None, stored.earlier, sent_id=5)  # type: ignore[arg-type]
+    widget.replay([message(i) for i in range(21, 31)])  # the latest page: the widget pages back
+    widget.send(message(30))  # its frame through Redis, after the history read
+    assert sent(widget) == list(range(21, 31))
+    assert stored.reads == []
+
+
+def test_a_store_that_cannot_be_read_still_lets_the_message_through():
+    def broken(after: int, before: int) -> list[dict[str, Any]]:
+        raise RuntimeError("database unavailable")
+
+    widget = WidgetConnection(None, broken, sent_id=1)  # type: ignore[arg-type]
+    widget.send(message(3))
+    assert sent(widget) == [3]

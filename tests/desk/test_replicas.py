@@ -7,6 +7,7 @@ without it these tests fail, they are never skipped."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -343,6 +344,34 @@ def test_a_turn_lock_is_released_only_by_its_holder(prefix: str):
     asyncio.run(scenario())
 
 
+def test_a_replica_back_under_its_id_releases_the_locks_its_last_life_held(prefix: str):
+    async def scenario() -> None:
+        old, other = link(prefix, "desk-a"), link(prefix, "desk-b")
+        held = asyncio.Event()
+
+        async def cut_off() -> None:  # a turn on desk-a when it is killed (the lock stays)
+            async with RedisTurnLocks(old).hold("c_1"):
+                held.set()
+                await asyncio.sleep(60)
+
+        killed = asyncio.create_task(cut_off())
+        await held.wait()
+        await other.client.set(f"{prefix}turn:c_2", "desk-b/its-token", px=30_000)  # desk-b's, live
+        await other.client.set(f"{prefix}turn:c_3", "desk-a-2/another-replica", px=30_000)
+        again = link(prefix, "desk-a")  # desk-a restarted: the same id, a new process
+        assert await RedisTurnLocks(again).release_left_behind() == 1
+        assert await again.client.get(f"{prefix}turn:c_1") is None
+        assert await again.client.get(f"{prefix}turn:c_2") == "desk-b/its-token"
+        assert await again.client.get(f"{prefix}turn:c_3") == "desk-a-2/another-replica"
+        killed.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await killed
+        for made in (old, other, again):
+            await made.aclose()
+
+    asyncio.run(scenario())
+
+
 def test_without_redis_a_turn_still_runs_under_the_local_lock(prefix: str):
     async def scenario() -> None:
         down = link(prefix, "desk-a", f"redis://127.0.0.1:{free_port()}/0")
@@ -394,6 +423,25 @@ def test_a_redriven_turn_another_replica_is_answering_is_not_sent_again(
     assert "answered meanwhile" in caplog.text
     sent = [body["sender"] for path, body in assistant.calls if path == "/webhooks/rest/webhook"]
     assert sent == ["c_cut_off"]  # the one nobody was answering, once
+
+
+def test_a_desk_back_under_its_id_answers_a_turn_its_last_life_was_cut_off_in_at_once(
+    settings: Settings, assistant: FakeAssistant, prefix: str
+):
+    before = Store(settings.database_path)
+    before.create_conversation("c_cut_off", {})
+    before.add_message("c_cut_off", "customer", "where is my card", client_id="c_cut_off")
+    before.close()
+    last_life = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    last_life.set(f"{prefix}turn:c_cut_off", "desk-test/killed-mid-turn", px=30_000)
+    last_life.close()
+    app = desk_with_redis(settings, prefix, assistant)
+    with TestClient(app):
+        store = app.state.desk.store
+        deadline = time.monotonic() + 5  # not the lock's 30 s
+        while not store.messages("c_cut_off", roles=("bot",)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert store.messages("c_cut_off", roles=("bot",))
 
 
 def test_a_desk_with_redis_serves_a_widget_and_a_console(

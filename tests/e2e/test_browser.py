@@ -245,7 +245,7 @@ def test_a_long_conversation_opens_at_its_latest_page_and_scrolls_back(
     customer.get(f"{desk}/")
     token = customer.execute_script("return localStorage.getItem('kestrel-widget:token')")
     assert token, "the first test's conversation should still be this browser's"
-    store = Store(desk_stack.outbox.parent / "desk.sqlite3")  # the running desk's own database
+    store = Store(desk_stack.desk_database)  # the running desk's own database
     for n in range(120):
         store.add_message(token.split(".")[0], "bot" if n % 2 else "customer", f"old line {n}")
     store.close()
@@ -342,7 +342,7 @@ def test_unacknowledged_messages_are_sent_again_after_a_reconnect_and_kept_once(
         token = customer.execute_script("return localStorage.getItem('kestrel-widget:token')")
     finally:
         customer.quit()
-    store = Store(desk_stack.outbox.parent / "desk.sqlite3")  # the running desk's own database
+    store = Store(desk_stack.desk_database)  # the running desk's own database
     try:
         stored = [m.text for m in store.messages(token.split(".")[0], roles=("customer",))]
     finally:

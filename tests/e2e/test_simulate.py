@@ -122,8 +122,15 @@ def test_live_traffic_lands_in_the_event_log_as_played(desk_stack: Stack, manage
 
 
 def test_a_backfill_fills_past_days_and_the_kpis_agree_with_what_was_played(
-    desk_stack: Stack, manager: httpx.Client
+    desk_stack: Stack, manager: httpx.Client, request: pytest.FixtureRequest
 ) -> None:
+    if request.node.callspec.params["desk_stack"] == "scaled":
+        # desk/simulated_time.py keeps each simulated conversation's clock in the memory of the
+        # desk process that granted it: a grant used, bound or advanced on another replica is
+        # unknown there (422 unknown_simulation), and a handoff or reply it stamps is stamped now.
+        request.applymarker(
+            pytest.mark.xfail(reason="simulated time is per desk process, not shared", strict=True)
+        )
     # Past days only: every other test's conversations start today.
     timezone = ZoneInfo("Europe/London")
     yesterday = (datetime.now(timezone) - timedelta(days=1)).date()

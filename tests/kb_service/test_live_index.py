@@ -91,6 +91,7 @@ def test_twenty_searches_at_once_during_fifty_edits_never_fail(kb: KnowledgeBase
                 top = result.hits[0].article
                 assert top.id == "pin-blocked", top.id
                 assert top.title in titles, top.title
+                assert kb.get("pin-blocked").title in titles  # readers never miss it meanwhile
                 seen.add(top.title)
                 searches += 1
             except BaseException as e:  # every failure is reported, none hidden
@@ -134,6 +135,31 @@ def test_a_saved_draft_is_embedded_before_it_is_published(kb: KnowledgeBase, emb
     change_status(kb, article_id="cash-fees", action="publish", editor=ALICE)
     assert sorted(embedder.encoded_texts) == sorted(texts)
     assert first_hit(kb, "atm cash fee") == "cash-fees"
+
+
+def test_a_saved_draft_embeds_only_the_passages_its_edit_changed(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """An autosave of a published article embeds the passage it changed, not every question
+    again: a knowledge base started from its saved index (as a replica starts from a copy) has
+    embedded nothing yet, and its first autosave of an article would otherwise hold up the
+    article's next publish (this replica's, or another's applied here)."""
+    embedder = FakeEmbedder()
+    started = open_kb(kb.store, tmp_path / "data", embedder)
+    assert embedder.encoded_texts == []
+    article = started.get("pin-blocked")
+    stored = started.store.find("pin-blocked")
+    assert stored is not None
+    update_article(
+        started,
+        article_id="pin-blocked",
+        data=content(article, summary="What to do when your PIN is blocked after three tries."),
+        base_version=stored.latest_version,
+        as_draft=True,
+        editor=ALICE,
+    )
+    change_status(started, article_id="pin-blocked", action="publish", editor=ALICE)
+    summary = split_passages(started.get("pin-blocked"), started.passage_words)[0]
+    assert summary.kind == "summary"
+    assert embedder.encoded_texts == [summary.embed_text]
 
 
 def crash(*_: object, **__: object) -> None:

@@ -13,6 +13,12 @@ import httpx
 
 from tools.scaled.plan import KINDS, Plan
 
+# Rasa answers on one event loop that a turn's inference holds for a while: under load a live
+# replica can take seconds to say hello, and with its twin restarting, two slow checks would take
+# out the only one left (measured in the scaled soak: 503s for 6 s). A dead replica refuses the
+# connection at once whatever the timeout, so a longer one costs nothing there.
+RASA_CHECKS = ("    timeout check 10s", "    default-server inter 2s fall 3 rise 2")
+
 
 def render_haproxy(plan: Plan) -> str:
     """HAProxy's configuration: a front per service, its replicas in round robin, each checked
@@ -58,6 +64,7 @@ def render_haproxy(plan: Plan) -> str:
             "    balance roundrobin",
             f"    option httpchk GET {KINDS[service].check_path}",
             "    http-check expect status 200",
+            *(RASA_CHECKS if service == "rasa" else ()),
             *(f"    server {p.name} 127.0.0.1:{p.port} check" for p in plan.replicas_of(service)),
         ]
     return "\n".join(lines) + "\n"

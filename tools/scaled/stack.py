@@ -17,7 +17,7 @@ import httpx
 from tools.scaled.haproxy import render_haproxy, server_states
 from tools.scaled.plan import SERVICES, Plan, Ports, Process, Stores, copy_index, plan, tracker_env
 from tools.services import ROOT, RestartableService, run_command, run_restartable
-from tools.stack import seed_kb_data, train_bot
+from tools.stack import EDITOR_TOKEN, RASA_TOKEN, SERVICE_TOKEN, Stack, seed_kb_data, train_bot
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,30 @@ class ScaledStack:
             time.sleep(0.2)
         raise TimeoutError(f"{name} is {seen}, not {state}, after {timeout}s")
 
+    def as_stack(self) -> Stack:
+        """What tests written for one machine's stack use (tools.stack.Stack): the fronts' URLs,
+        the replicas by name, the stores' PostgreSQL URLs."""
+        tracker = self.stores.rasa_tracker
+        user = f"{tracker['PGUSER']}@" if tracker.get("PGUSER") else ""
+        databases = {
+            "desk": self.stores.desk_database_url,
+            "kb": self.stores.kb_database_url,
+            "actions": self.stores.actions_outbox_url,
+        }
+        if tracker:
+            databases["rasa"] = (
+                f"postgresql://{user}{tracker['RASA_TRACKER_URL']}/{tracker['RASA_TRACKER_DB']}"
+            )
+        return Stack(
+            self.rasa,
+            self.kb,
+            self.stores.actions_outbox_url,
+            self.logs,
+            self.desk,
+            self.services,
+            {name: url for name, url in databases.items() if url},
+        )
+
     def say(self, sender: str, text: str, timeout: float = 60, **metadata: Any) -> list[dict[str, Any]]:
         """One customer message through the Rasa front's REST channel."""
         body = {"sender": sender, "message": text, "metadata": metadata}
@@ -68,14 +92,15 @@ TEST_DESK_ENV = {
     "DESK_ADDRESS_MESSAGES_PER_MINUTE": "1000000",
     "DESK_ADDRESS_FRAMES_PER_MINUTE": "1000000",
 }
+# The same as tools/stack.py's: a test written for one machine's stack runs on this one.
 TEST_TOKENS = {
-    "KB_SERVICE_TOKEN": "scaled-service-token",
-    "ACTIONS_KB_SERVICE_TOKEN": "scaled-service-token",
-    "DESK_KB_SERVICE_TOKEN": "scaled-service-token",
-    "KB_EDITOR_TOKEN": "scaled-editor-token",
-    "DESK_KB_EDITOR_TOKEN": "scaled-editor-token",
-    "RASA_AUTH_TOKEN": "scaled-rasa-token",
-    "DESK_RASA_AUTH_TOKEN": "scaled-rasa-token",
+    "KB_SERVICE_TOKEN": SERVICE_TOKEN,
+    "ACTIONS_KB_SERVICE_TOKEN": SERVICE_TOKEN,
+    "DESK_KB_SERVICE_TOKEN": SERVICE_TOKEN,
+    "KB_EDITOR_TOKEN": EDITOR_TOKEN,
+    "DESK_KB_EDITOR_TOKEN": EDITOR_TOKEN,
+    "RASA_AUTH_TOKEN": RASA_TOKEN,
+    "DESK_RASA_AUTH_TOKEN": RASA_TOKEN,
 }
 
 
@@ -166,6 +191,9 @@ def scaled_stack(
             tokens=TEST_TOKENS,
             workdir=workdir,
             services=services,
+            # Where tests reach the desk (not the contract's localhost): the links it sends, and
+            # the page origin its widget sockets come from, name the front tests use.
+            public_url=f"http://127.0.0.1:{ports.front['desk']}",
             mail_catcher=False,
             extra_env=extra,
         )

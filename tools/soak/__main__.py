@@ -1,5 +1,7 @@
 """`python -m tools.soak`: start the whole stack (restartable), run the soak, print its summary,
-save its figures (var/soak/report.json) and exit 1 if anything was lost or duplicated."""
+save its figures (var/soak/report.json) and exit 1 if anything was lost, duplicated or out of
+order. `--replicas 2` soaks a scaled stack (tools.scaled: HAProxy, two replicas of each service,
+PostgreSQL and Redis), killing one replica of each service in turn (`make soak-scaled`)."""
 
 from __future__ import annotations
 
@@ -27,16 +29,25 @@ def parse(argv: list[str] | None) -> tuple[SoakConfig, Path]:
     )
     parser.add_argument("--agents", type=int, default=defaults.agents)
     parser.add_argument("--rounds", type=int, default=defaults.rounds, help="times each service is killed")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=defaults.replicas,
+        help="of each service (1: one process each; more: a scaled stack, one replica killed at a time)",
+    )
     parser.add_argument("--drop-rate", type=float, default=defaults.drop_rate)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "soak", help="logs, databases, report")
     args = parser.parse_args(argv)
+    if args.replicas < 1:
+        parser.error("--replicas: at least 1")
     config = SoakConfig(
         conversations=args.conversations,
         seconds=args.seconds,
         rate=args.rate,
         agents=args.agents,
         rounds=args.rounds,
+        replicas=args.replicas,
         drop_rate=args.drop_rate,
         seed=args.seed,
     )

@@ -1,7 +1,7 @@
-"""The soak's verdict, read from what the services stored (the desk's database, SQLite or
-PostgreSQL; the action server's handoff outbox) against what each widget sent and received.
-Every problem names the ids involved, so a lost or duplicated message can be looked up in the
-logs."""
+"""The soak's verdict, read from what the services stored (the desk's database, the action
+server's handoff outbox, Rasa's tracker store: each a SQLite file, or a PostgreSQL URL for a
+scaled stack) against what each widget sent and received. Every problem names the ids involved,
+so a lost, duplicated or reordered message can be looked up in the logs."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlkit
+from desk.bot_sessions import SESSION_START
+from desk.conversations import Conversations
 
 WIDGET_ROLES = ("customer", "bot", "agent", "system")  # what the desk sends to a widget
 OPEN_HANDOFF = ("queued", "assigned", "ticket")
@@ -25,18 +27,39 @@ AUDIT_TRIGGER = (
     "CREATE TRIGGER IF NOT EXISTS soak_outbox_seen_insert AFTER INSERT ON outbox BEGIN"
     " INSERT OR IGNORE INTO soak_outbox_seen VALUES (NEW.handoff_id, NEW.payload); END"
 )
+# The same audit on PostgreSQL (a scaled stack's ACTIONS_OUTBOX_URL): a plpgsql trigger function.
+# Created by the soak, in its own run, never by the action server's migrations. An INSERT that
+# hits ON CONFLICT DO NOTHING inserts no row, so an AFTER INSERT row trigger sees each handoff once.
+AUDIT_POSTGRES = (
+    AUDIT_TABLE,
+    "CREATE OR REPLACE FUNCTION soak_outbox_seen_insert() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  INSERT INTO soak_outbox_seen (handoff_id, payload) VALUES (NEW.handoff_id, NEW.payload)"
+    "  ON CONFLICT (handoff_id) DO NOTHING;"
+    "  RETURN NEW;"
+    " END $$",
+    "DROP TRIGGER IF EXISTS soak_outbox_seen_insert ON outbox",
+    "CREATE TRIGGER soak_outbox_seen_insert AFTER INSERT ON outbox"
+    " FOR EACH ROW EXECUTE FUNCTION soak_outbox_seen_insert()",
+)
+# Rasa's tracker store (SQLTrackerStore): every event of every conversation, in order.
+TRACKER_EVENTS = (
+    "SELECT sender_id, type_name, data FROM events WHERE type_name IN ('user', 'bot') ORDER BY id"
+)
 
 
 @dataclass
 class WidgetRecord:
     """What one widget did and saw; `expected` are the client_ids the desk must hold (typed
-    messages, and person requests it acknowledged)."""
+    messages, and person requests it acknowledged), in the order the widget sent them;
+    `arrivals` the ids of the message frames it received, in order (history pages apart)."""
 
     name: str
     conversation_ids: set[str]
     expected: list[str]
     acks: dict[str, int]
     delivered: Counter[int]
+    arrivals: list[int] = field(default_factory=list)
     unacked: list[str] = field(default_factory=list)
     ack_conflicts: list[tuple[str, int, int]] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
@@ -58,66 +81,90 @@ def read_only(path: Path) -> Iterator[sqlite3.Connection]:
         db.close()
 
 
-def desk_rows(desk_db: str | Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    """Rows of the desk's database, read only: a SQLite file, or a postgresql:// URL (through
-    sqlkit, as the desk itself reads it)."""
-    if sqlkit.is_postgres_url(str(desk_db)):
-        db = sqlkit.connect(str(desk_db), pool_size=1)
+def rows(target: str | Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Rows of a service's database, read only: a SQLite file, or a postgresql:// URL (through
+    sqlkit, as the services themselves read it)."""
+    if sqlkit.is_postgres_url(str(target)):
+        db = sqlkit.connect(str(target), pool_size=1)
         try:
             return [dict(row) for row in db.rows(sql, params)]
         finally:
             db.close()
-    with read_only(Path(desk_db)) as lite:
+    with read_only(Path(target)) as lite:
         return [dict(row) for row in lite.execute(sql, params)]
 
 
-def watch_outbox(path: Path, timeout: float = 60.0) -> None:
+def watch_outbox(target: str | Path, timeout: float = 60.0) -> None:
     """Record every handoff the action server writes to its outbox (which deletes a row once
     delivered) with a trigger, so the checks know each one it ever accepted."""
     deadline = time.monotonic() + timeout
-    while True:
-        db = sqlite3.connect(path, timeout=30)
-        try:
-            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'outbox'").fetchone():
-                with db:
-                    db.execute(AUDIT_TABLE)
-                    db.execute(AUDIT_TRIGGER)
-                return
-        finally:
-            db.close()
+    watch = _watch_postgres if sqlkit.is_postgres_url(str(target)) else _watch_sqlite
+    while not watch(target):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"the action server never created its outbox at {path}")
+            raise TimeoutError(f"the action server never created its outbox at {target}")
         time.sleep(0.2)
 
 
-def outbox_left(path: Path) -> int:
-    with read_only(path) as db:
-        return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+def _watch_sqlite(path: str | Path) -> bool:
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'outbox'").fetchone():
+            return False
+        with db:
+            db.execute(AUDIT_TABLE)
+            db.execute(AUDIT_TRIGGER)
+        return True
+    finally:
+        db.close()
+
+
+def _watch_postgres(url: str | Path) -> bool:
+    import psycopg
+
+    with psycopg.connect(str(url), connect_timeout=10) as db:  # one transaction, committed on exit
+        if db.execute("SELECT to_regclass('outbox')").fetchone() == (None,):
+            return False
+        for statement in AUDIT_POSTGRES:
+            db.execute(statement)
+    return True
+
+
+def outbox_left(target: str | Path) -> int:
+    return int(rows(target, "SELECT COUNT(*) AS n FROM outbox")[0]["n"])
 
 
 def open_handoffs(desk_db: str | Path) -> int:
     marks = ",".join("?" * len(OPEN_HANDOFF))
     query = f"SELECT COUNT(*) AS n FROM handoffs WHERE status IN ({marks})"  # noqa: S608 - our marks
-    return int(desk_rows(desk_db, query, OPEN_HANDOFF)[0]["n"])
+    return int(rows(desk_db, query, OPEN_HANDOFF)[0]["n"])
 
 
 def widget_messages(desk_db: str | Path) -> dict[str, set[int]]:
     """Every conversation's messages a widget is sent, by id."""
     found: dict[str, set[int]] = defaultdict(set)
-    for row in desk_rows(desk_db, "SELECT id, conversation_id, role FROM messages"):
+    for row in rows(desk_db, "SELECT id, conversation_id, role FROM messages"):
         if row["role"] in WIDGET_ROLES:
             found[row["conversation_id"]].add(row["id"])
     return found
 
 
-def check(desk_db: str | Path, outbox_db: Path, widgets: Iterable[WidgetRecord]) -> Findings:
+def check(
+    desk_db: str | Path,
+    outbox_db: str | Path,
+    widgets: Iterable[WidgetRecord],
+    tracker: str | Path | None = None,
+) -> Findings:
+    """Every check; the assistant's turn order too when Rasa's tracker store is given."""
     widgets = list(widgets)
     found = Findings()
-    messages = desk_rows(desk_db, "SELECT id, conversation_id, role, client_id, at FROM messages")
-    handoffs = desk_rows(desk_db, "SELECT id, conversation_id, request, closed_at FROM handoffs")
+    messages = rows(desk_db, "SELECT id, conversation_id, role, client_id, text, payload, at FROM messages")
+    handoffs = rows(desk_db, "SELECT id, conversation_id, request, closed_at FROM handoffs")
+    conversations = {c for w in widgets for c in w.conversation_ids}
     check_messages(found, messages, widgets)
-    check_answers(found, messages, handoffs, {c for w in widgets for c in w.conversation_ids})
+    check_answers(found, messages, handoffs, conversations)
     check_handoffs(found, outbox_db, handoffs)
+    if tracker is not None:
+        check_turns(found, messages, rows(tracker, TRACKER_EVENTS), conversations)
     return found
 
 
@@ -139,6 +186,8 @@ def check_messages(found: Findings, messages: list[dict[str, object]], widgets: 
         in_db = by_conversation.get(conversation, {})
         _stored_once(found, w, conversation, stored)
         _delivered_once(found, w, conversation, in_db)
+        figures["customer messages out of order"] += _stored_in_order(found, w, conversation, stored)
+        figures["frames out of order"] += _arrived_in_order(found, w, conversation, in_db)
         figures["customer messages expected"] += len(w.expected)
         figures["acks"] += len(w.acks)
         figures["messages delivered"] += sum(w.delivered.values())
@@ -185,6 +234,44 @@ def _delivered_once(found: Findings, w: WidgetRecord, conversation: str, in_db: 
             )
 
 
+def _stored_in_order(
+    found: Findings, w: WidgetRecord, conversation: str, stored: dict[tuple[object, object], list[int]]
+) -> int:
+    """ORDER: the customer's messages are stored in the order the widget sent them."""
+    before: tuple[str, int] | None = None
+    wrong = 0
+    for client_id in w.expected:
+        ids = stored.get((conversation, client_id))
+        if not ids:
+            continue  # reported as lost
+        if before is not None and ids[0] < before[1]:
+            wrong += 1
+            found.problems.append(
+                f"ORDER: {w.name} ({conversation}) sent client_id={client_id} after {before[0]}, "
+                f"but it is stored as id {ids[0]}, before id {before[1]}"
+            )
+        before = (client_id, ids[0])
+    return wrong
+
+
+def _arrived_in_order(found: Findings, w: WidgetRecord, conversation: str, roles: dict[int, str]) -> int:
+    """ORDER: message frames reach the widget in increasing id order (a frame that comes again
+    is a duplicate, reported as such; history pages are asked for and come apart)."""
+    highest, seen, wrong = 0, set(), 0
+    for message_id in w.arrivals:
+        if message_id in seen:
+            continue
+        seen.add(message_id)
+        if message_id < highest:
+            wrong += 1
+            found.problems.append(
+                f"ORDER: message id {message_id} ({roles.get(message_id, '?')}) reached {w.name} "
+                f"({conversation}) after id {highest} ({roles.get(highest, '?')})"
+            )
+        highest = max(highest, message_id)
+    return wrong
+
+
 def check_answers(
     found: Findings,
     messages: list[dict[str, object]],
@@ -218,19 +305,19 @@ def check_answers(
     found.figures["unanswered"] = unanswered
 
 
-def check_handoffs(found: Findings, outbox_db: Path, handoffs: list[dict[str, object]]) -> None:
+def check_handoffs(found: Findings, outbox_db: str | Path, handoffs: list[dict[str, object]]) -> None:
     """Every handoff the action server accepted is in the desk once: a handoff of its own, or
     attached to the one already open for the conversation."""
-    with read_only(outbox_db) as db:
-        accepted = [str(row[0]) for row in db.execute(f"SELECT handoff_id FROM {AUDIT}")]  # noqa: S608
-        left = [dict(row) for row in db.execute("SELECT handoff_id, state, attempts, last_error FROM outbox")]
-    rows = {str(h["id"]) for h in handoffs}
+    audit = f"SELECT handoff_id FROM {AUDIT}"  # noqa: S608 - our table
+    accepted = [str(row["handoff_id"]) for row in rows(outbox_db, audit)]
+    left = rows(outbox_db, "SELECT handoff_id, state, attempts, last_error FROM outbox")
+    in_desk = {str(h["id"]) for h in handoffs}
     attached: Counter[str] = Counter()
     for h in handoffs:
         for late in json.loads(str(h["request"])).get("attached", []):
             attached[str(late.get("handoff_id"))] += 1
     for handoff_id in accepted:
-        times = (handoff_id in rows) + attached[handoff_id]
+        times = (handoff_id in in_desk) + attached[handoff_id]
         if times != 1:
             what = "LOST" if times == 0 else f"DUPLICATE ({times} times)"
             found.problems.append(
@@ -243,6 +330,141 @@ def check_handoffs(found: Findings, outbox_db: Path, handoffs: list[dict[str, ob
         )
     found.figures["handoffs from the action server"] = len(accepted)
     found.figures["handoffs attached to an open one"] = sum(1 for h in accepted if attached[h])
-    found.figures["handoffs made by the desk"] = len(rows - set(accepted))
-    found.figures["handoffs in the desk"] = len(rows)
+    found.figures["handoffs made by the desk"] = len(in_desk - set(accepted))
+    found.figures["handoffs in the desk"] = len(in_desk)
     found.figures["handoffs left in the outbox"] = len(left)
+
+
+@dataclass
+class _Exchange:
+    """One turn as Rasa's tracker recorded it: what it was asked, what it said back, and the
+    desk's customer message that question is (when found)."""
+
+    asked: str | None
+    said: list[str] = field(default_factory=list)
+    question: int | None = None
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.said)
+
+
+def check_turns(
+    found: Findings,
+    messages: list[dict[str, object]],
+    events: list[dict[str, object]],
+    conversations: set[str],
+) -> None:
+    """ORDER, against Rasa's tracker store: within each conversation the assistant was asked
+    the customer's messages in the order the desk stored them (a message asked again, after a
+    failed attempt, may repeat), and each of its replies is stored after the customer message it
+    answers and in the order of the questions. A turn is matched to its stored message by the
+    text the desk sends (desk.conversations.Conversations.to_assistant), a reply to its turn by
+    its text (whitespace aside); what cannot be matched is counted, not reported."""
+    exchanges = _exchanges(events, conversations)
+    customers: dict[object, list[tuple[int, str]]] = defaultdict(list)
+    replies: dict[object, list[tuple[int, str]]] = defaultdict(list)
+    for m in sorted(messages, key=lambda m: int(str(m["id"]))):
+        if m["conversation_id"] not in conversations:
+            continue
+        if m["role"] == "customer":
+            payload = None if m["payload"] is None else str(m["payload"])
+            said = _plain(Conversations.to_assistant(str(m["text"]), payload))
+            customers[m["conversation_id"]].append((int(str(m["id"])), said))
+        elif m["role"] == "bot" and _plain(str(m["text"])):
+            replies[m["conversation_id"]].append((int(str(m["id"])), _plain(str(m["text"]))))
+    figures: Counter[str] = Counter()
+    for conversation in sorted(conversations):
+        turns = exchanges.get(conversation, [])
+        _asked_in_order(found, figures, conversation, turns, customers[conversation])
+        _replied_in_order(found, figures, conversation, turns, replies[conversation])
+    for name in ("assistant turns", "assistant turns not matched", "assistant turns out of order"):
+        found.figures[name] = figures[name]
+    for name in ("replies matched", "replies not matched", "replies out of order"):
+        found.figures[name] = figures[name]
+
+
+def _exchanges(events: list[dict[str, object]], conversations: set[str]) -> dict[str, list[_Exchange]]:
+    found: dict[str, list[_Exchange]] = defaultdict(list)
+    for event in events:
+        sender = str(event["sender_id"])
+        if sender not in conversations:
+            continue
+        data = json.loads(str(event["data"]))
+        text = data.get("text")
+        if event["type_name"] == "user":
+            found[sender].append(_Exchange(_plain(text) if isinstance(text, str) else None))
+        elif isinstance(text, str) and _plain(text):
+            if not found[sender]:
+                found[sender].append(_Exchange(None))
+            found[sender][-1].said.append(_plain(text))
+    return found
+
+
+def _asked_in_order(
+    found: Findings,
+    figures: Counter[str],
+    conversation: str,
+    turns: list[_Exchange],
+    customers: list[tuple[int, str]],
+) -> None:
+    """Each turn's question is the first stored customer message with its text at or after the
+    previous turn's (the earliest match: it never skips a message a later turn needs)."""
+    at = 0
+    for turn in turns:
+        if turn.asked is None or turn.asked == SESSION_START or turn.asked.startswith("EXTERNAL: "):
+            continue  # a new session, or an intent the desk triggered: not a customer's message
+        figures["assistant turns"] += 1
+        ahead = next((k for k in range(at, len(customers)) if customers[k][1] == turn.asked), None)
+        if ahead is not None:
+            at, turn.question = ahead, customers[ahead][0]
+            continue
+        behind = next((k for k in range(at - 1, -1, -1) if customers[k][1] == turn.asked), None)
+        if behind is None:
+            figures["assistant turns not matched"] += 1
+            continue
+        turn.question = customers[behind][0]
+        figures["assistant turns out of order"] += 1
+        found.problems.append(
+            f"ORDER: the assistant was asked customer message id {customers[behind][0]} of conversation "
+            f"{conversation} after id {customers[at][0]}, which was stored after it"
+        )
+
+
+def _replied_in_order(
+    found: Findings,
+    figures: Counter[str],
+    conversation: str,
+    turns: list[_Exchange],
+    replies: list[tuple[int, str]],
+) -> None:
+    """Each reply stored belongs to the earliest turn at or after the previous reply's whose
+    words contain it; it must be stored after that turn's question."""
+    at = 0
+    for reply_id, text in replies:
+        ahead = next((k for k in range(at, len(turns)) if text in turns[k].text), None)
+        if ahead is None:
+            if any(text in turn.text for turn in turns[:at]):
+                figures["replies out of order"] += 1
+                found.problems.append(
+                    f"ORDER: reply id {reply_id} of conversation {conversation} answers an earlier "
+                    f"turn of the assistant than the reply stored before it"
+                )
+            else:
+                figures["replies not matched"] += 1
+            continue
+        at = ahead
+        figures["replies matched"] += 1
+        question = turns[ahead].question
+        if question is not None and reply_id < question:
+            figures["replies out of order"] += 1
+            found.problems.append(
+                f"ORDER: reply id {reply_id} of conversation {conversation} is stored before "
+                f"customer message id {question}, which it answers"
+            )
+
+
+def _plain(text: str) -> str:
+    """Text with its whitespace runs made single spaces (the desk joins the paragraphs Rasa's
+    REST channel sends apart with blank lines)."""
+    return " ".join(text.split())

@@ -21,6 +21,7 @@ def percentile(values: list[float], share: float) -> float | None:
 def figures(result: SoakResult) -> dict[str, Any]:
     config = result.config
     return {
+        "replicas": config.replicas,
         "conversations": config.conversations,
         "seconds": config.seconds,
         "traffic_seconds": round(result.traffic_seconds, 1),
@@ -36,7 +37,12 @@ def figures(result: SoakResult) -> dict[str, Any]:
         "reply_latency_p50_s": _round(percentile(result.reply_latency, 0.5)),
         "reply_latency_p95_s": _round(percentile(result.reply_latency, 0.95)),
         "restarts": [
-            {"service": r.service, "killed_at_s": round(r.killed_at, 1), "back_after_s": _round(r.back_after)}
+            {
+                "service": r.service,
+                "killed_at_s": round(r.killed_at, 1),
+                "back_after_s": _round(r.back_after),
+                **({"routed_after_s": _round(r.routed_after)} if config.replicas > 1 else {}),
+            }
             for r in result.restarts
         ],
         "problems": len(result.findings.problems),
@@ -50,8 +56,9 @@ def summary(result: SoakResult) -> str:
     def get(name: str) -> int:
         return int(f.get(name, 0))
 
+    stack = "one process of each service" if config.replicas == 1 else f"{config.replicas} replicas of each"
     lines = [
-        f"Soak: {config.conversations} conversations, {config.agents} agents, "
+        f"Soak ({stack}): {config.conversations} conversations, {config.agents} agents, "
         f"{result.traffic_seconds:.0f} s of traffic (asked for {config.seconds:.0f} s)",
         f"  customer messages  typed {c.get('turns', 0)} ({c.get('person requests', 0)} for a person), "
         f"stored {get('customer messages stored')}, acknowledged {get('acks')}, "
@@ -67,6 +74,11 @@ def summary(result: SoakResult) -> str:
         f"({get('handoffs attached to an open one')} attached to an open one), made by the desk "
         f"{get('handoffs made by the desk')}, in the desk {get('handoffs in the desk')}, "
         f"left in the outbox {get('handoffs left in the outbox')}; agent replies {c.get('agent replies', 0)}",
+        f"  order              customer messages out of order {get('customer messages out of order')}, "
+        f"frames out of order {get('frames out of order')}; the assistant's turns "
+        f"{get('assistant turns')} ({get('assistant turns not matched')} not matched), out of order "
+        f"{get('assistant turns out of order')}; replies matched to their turn {get('replies matched')} "
+        f"({get('replies not matched')} not matched), out of order {get('replies out of order')}",
         f"  connections        {c.get('connections', 0)} widget connections, "
         f"{c.get('drops on purpose', 0)} dropped on purpose, {c.get('history resets', 0)} history resets",
         f"  restarts           {len(result.restarts)}: " + "; ".join(r.describe() for r in result.restarts),
@@ -77,7 +89,7 @@ def summary(result: SoakResult) -> str:
         lines += [f"  - {p}" for p in problems[:SHOWN_PROBLEMS]]
         if len(problems) > SHOWN_PROBLEMS:
             lines.append(f"  ... and {len(problems) - SHOWN_PROBLEMS} more")
-    lines.append("OK: nothing lost, nothing duplicated" if result.ok else "FAILED")
+    lines.append("OK: nothing lost, nothing duplicated, nothing out of order" if result.ok else "FAILED")
     return "\n".join(lines)
 
 

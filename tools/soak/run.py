@@ -1,20 +1,23 @@
-"""One soak run over a running restartable stack: customers talking through widgets, agents
-answering handoffs, services killed in turn; then a drain (each wait is for the expected state,
-with a deadline) and the checks."""
+"""One soak run over a running restartable stack (one process of each service, or a scaled
+stack's replicas behind HAProxy): customers talking through widgets, agents answering handoffs,
+services (or one replica of each) killed in turn; then a drain (each wait is for the expected
+state, with a deadline) and the checks."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import os
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from desk.simulate.widget import REPLY_ROLES, Kind, Widget
+from tools.scaled import ScaledStack, scaled_stack
 from tools.soak.agents import DeskAgent, soak_agents
 from tools.soak.checks import (
     Findings,
@@ -25,11 +28,14 @@ from tools.soak.checks import (
     watch_outbox,
     widget_messages,
 )
-from tools.soak.faults import Restart, inject, schedule
+from tools.soak.faults import Restart, Routed, inject, kills, schedule
 from tools.soak.script import next_line
 from tools.stack import Stack, assistant_stack
 
 log = logging.getLogger(__name__)
+
+
+STARTUP_TIMEOUT = 600.0  # seconds for each replica of a scaled stack to be ready
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class SoakConfig:
     agents: int = 3
     drop_rate: float = 0.05  # a widget loses its socket around this share of its messages
     rounds: int = 1  # times through every service's kill
+    replicas: int = 1  # of each service; more than one: a scaled stack, one replica killed at a time
     seed: int = 11
     turn_timeout: float = 120.0  # a customer waits this long for an answer before typing on
     drain_timeout: float = 300.0  # for each stage of the drain
@@ -57,24 +64,53 @@ class SoakResult:
 
     @property
     def ok(self) -> bool:
-        return not self.findings.problems and all(r.back_after is not None for r in self.restarts)
+        return not self.findings.problems and all(r.back for r in self.restarts)
 
 
 def run_soak(workdir: Path, config: SoakConfig) -> SoakResult:
-    """Start the whole stack in `workdir` (every service restartable, agents to match), soak it."""
+    """Start the whole stack in `workdir` (every service restartable, agents to match), soak it:
+    one process of each service, or with `config.replicas` > 1 a scaled stack (HAProxy, the
+    replicas, fresh PostgreSQL databases and a Redis database of its own; tools.scaled)."""
     desk_env = {"DESK_AGENTS": ",".join(a.setting() for a in soak_agents(config.agents))}
+    if config.replicas > 1:
+        # A first knowledge replica with no index to start from builds it: minutes on a busy machine.
+        with scaled_stack(
+            workdir, replicas=config.replicas, env={"desk": desk_env}, timeout=STARTUP_TIMEOUT
+        ) as scaled:
+            log.info(
+                "scaled stack ready (%d replicas each); %d conversations for %.0f s",
+                config.replicas,
+                config.conversations,
+                config.seconds,
+            )
+            return asyncio.run(soak(scaled.as_stack(), config, routed=_routed(scaled)))
     with assistant_stack(workdir, with_desk=True, desk_env=desk_env, restartable=True) as stack:
         log.info("stack ready; %d conversations for %.0f s", config.conversations, config.seconds)
         return asyncio.run(soak(stack, config))
 
 
-async def soak(stack: Stack, config: SoakConfig) -> SoakResult:
+def _routed(scaled: ScaledStack) -> Routed:
+    def wait(name: str, timeout: float) -> None:
+        try:
+            scaled.wait_for_state(name, "UP", timeout)
+        except httpx.HTTPError as e:
+            raise TimeoutError(f"the proxy's statistics did not answer: {e}") from e
+
+    return wait
+
+
+async def soak(stack: Stack, config: SoakConfig, *, routed: Routed | None = None) -> SoakResult:
+    """Soak a running stack. `routed` (a scaled stack's): waits until the proxy sends traffic to
+    a restarted replica again, before the next kill."""
     assert stack.desk is not None, "the soak needs the desk"
     assert stack.services, "the soak needs a restartable stack"
     desk = stack.desk
-    # A soak run with DESK_DATABASE_URL (its desk inherits the environment) checks PostgreSQL.
-    desk_db: str | Path = os.environ.get("DESK_DATABASE_URL") or stack.logs / "desk.sqlite3"
-    await asyncio.to_thread(watch_outbox, stack.outbox)
+    # The desk's database: its SQLite file, or PostgreSQL (a scaled stack's, or DESK_DATABASE_URL
+    # in the environment of a single one: its desk inherits it).
+    desk_db = stack.desk_database
+    outbox = stack.outbox
+    tracker = stack.databases.get("rasa")
+    await asyncio.to_thread(watch_outbox, outbox)
     rng = random.Random(config.seed)
     agents = [DeskAgent(desk, login) for login in soak_agents(config.agents)]
     agent_tasks = [asyncio.create_task(a.run()) for a in agents]
@@ -84,7 +120,8 @@ async def soak(stack: Stack, config: SoakConfig) -> SoakResult:
     ]
     widget_tasks = [asyncio.create_task(w.run()) for w in widgets]
     started = time.monotonic()
-    faults = asyncio.create_task(inject(stack.services, schedule(config.seconds, config.rounds), started))
+    plan = schedule(config.seconds, kills(config.rounds, config.replicas))
+    faults = asyncio.create_task(inject(stack.services, plan, started, routed))
     talking = asyncio.Event()
     talking.set()
     think = config.conversations / config.rate
@@ -105,7 +142,7 @@ async def soak(stack: Stack, config: SoakConfig) -> SoakResult:
     await _until(
         lambda: not any(w.open_turns() for w in widgets), config.drain_timeout, "every turn answered", late
     )
-    await _until(lambda: outbox_left(stack.outbox) == 0, config.drain_timeout, "the outbox delivered", late)
+    await _until(lambda: outbox_left(outbox) == 0, config.drain_timeout, "the outbox delivered", late)
     await _until(lambda: open_handoffs(desk_db) == 0, config.drain_timeout, "every handoff closed", late)
     for agent in agents:
         agent.stop()
@@ -118,9 +155,8 @@ async def soak(stack: Stack, config: SoakConfig) -> SoakResult:
         await widget.close()
     await asyncio.gather(*widget_tasks)
 
-    findings = await asyncio.to_thread(
-        check, desk_db, stack.outbox, [_record(i, w) for i, w in enumerate(widgets)]
-    )
+    records = [_record(i, w) for i, w in enumerate(widgets)]
+    findings = await asyncio.to_thread(check, desk_db, outbox, records, tracker)
     findings.problems[:0] = late
     turns = [t for w in widgets for t in w.turns.values() if t.answered_at is not None]
     return SoakResult(
@@ -199,6 +235,7 @@ def _record(index: int, widget: Widget) -> WidgetRecord:
         expected=expected,
         acks=dict(widget.acks),
         delivered=widget.delivered.copy(),
+        arrivals=list(widget.arrivals),
         unacked=list(widget.outbox),
         ack_conflicts=list(widget.ack_conflicts),
         refusals=[f"{e.get('code')} ({e.get('client_id')})" for e in widget.errors],
