@@ -68,6 +68,8 @@ def create_app(  # noqa: PLR0915 - the lifespan wires everything in one readable
         # Development: the traffic simulator may play conversations as of a past moment.
         time: SimulatedTime | None = app.state.simulated_time
         store = Store(settings.database_url or settings.database_path, clock=time.clock if time else now)
+        if time is not None:
+            time.attach(store)  # every replica applies the same simulated clocks
         demo_staff = settings.demo_staff and settings.environment == "development"
         ensure_configured_staff(store, settings.agents, demo_staff=demo_staff)
         # Staff sessions always run on the real clock, also inside a simulated conversation.

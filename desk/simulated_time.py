@@ -18,8 +18,10 @@ conversation, an offset from the real time, and the store's clock (desk/store/da
 - `POST /dev/simulation/conversations/{id}/advance` moves that conversation's clock forward
   (an agent's two minutes before replying, a customer's half hour of silence) without waiting.
 
-An offset is never positive (nothing is stamped in the future). Offsets live in memory: a
-restart forgets them, and what was played keeps its stamps. In production none of this exists:
+An offset is never positive (nothing is stamped in the future). Offsets are kept in the desk's
+database (`simulated_clocks`, desk/store/simulated_clocks.py), so every replica of a scaled desk
+applies the same clock to a conversation whichever replica a request reaches, and a restart keeps
+them. In production none of this exists:
 the store's clock is the real one and the routes are not mounted."""
 
 from __future__ import annotations
@@ -28,14 +30,13 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from desk.errors import InvalidInput
-from desk.store import Clock, now
+from desk.store import Clock, SimulatedClockRecords, now
 
 _working_on: ContextVar[str | None] = ContextVar("kestrel_working_on", default=None)
 CONSOLE_CONVERSATION = "/api/console/conversations/"
@@ -53,9 +54,20 @@ def working_on(conversation_id: str | None) -> Iterator[None]:
         _working_on.reset(token)
 
 
-@dataclass
-class _Offset:
-    delta: timedelta
+class MemoryOffsets:
+    """Offsets in this process only: SimulatedTime's until the app's store is attached."""
+
+    def __init__(self) -> None:
+        self._deltas: dict[str, float] = {}
+
+    def simulated_offset(self, key: str) -> float | None:
+        return self._deltas.get(key)
+
+    def set_simulated_offset(self, key: str, delta_seconds: float) -> None:
+        self._deltas[key] = delta_seconds
+
+    def simulated_offsets(self) -> int:
+        return len(self._deltas)
 
 
 class UnknownSimulation(InvalidInput):
@@ -65,14 +77,21 @@ class UnknownSimulation(InvalidInput):
 class SimulatedTime:
     """The offsets of the simulated conversations, and the clock that applies them."""
 
-    def __init__(self, base: Clock = now) -> None:
+    def __init__(self, base: Clock = now, offsets: SimulatedClockRecords | None = None) -> None:
         self.base = base
-        self._offsets: dict[str, _Offset] = {}  # a grant or a conversation id -> its offset
+        self._offsets: SimulatedClockRecords = offsets or MemoryOffsets()
+
+    def attach(self, offsets: SimulatedClockRecords) -> None:
+        """Keep offsets in the desk's store from now on (the app's lifespan, once it is open)."""
+        self._offsets = offsets
+
+    def _delta(self, key: str | None) -> timedelta | None:
+        seconds = self._offsets.simulated_offset(key) if key is not None else None
+        return timedelta(seconds=seconds) if seconds is not None else None
 
     def clock(self) -> datetime:
-        key = _working_on.get()
-        offset = self._offsets.get(key) if key is not None else None
-        return self.base() + offset.delta if offset is not None else self.base()
+        delta = self._delta(_working_on.get())
+        return self.base() + delta if delta is not None else self.base()
 
     def grant(self, as_of: datetime) -> str:
         """A grant for one conversation played from `as_of` (not in the future) on."""
@@ -81,32 +100,33 @@ class SimulatedTime:
         delta = as_of - self.base()
         if delta > timedelta(0):
             raise InvalidInput("a simulated conversation cannot start in the future")
-        if len(self._offsets) >= MAX_KEYS:
-            raise InvalidInput("too many simulated conversations; restart the desk to forget them")
+        if self._offsets.simulated_offsets() >= MAX_KEYS:
+            raise InvalidInput("too many simulated conversations")
         grant = f"sim_{secrets.token_urlsafe(18)}"
-        self._offsets[grant] = _Offset(delta)
+        self._offsets.set_simulated_offset(grant, delta.total_seconds())
         return grant
 
     def known(self, key: str | None) -> bool:
-        return key is not None and key in self._offsets
+        return self._delta(key) is not None
 
     def bind(self, grant: str, conversation_id: str) -> datetime:
         """The conversation opened with `grant` keeps its clock; the conversation's time now."""
-        offset = self._offsets.get(grant)
-        if offset is None or not grant.startswith("sim_"):
+        delta = self._delta(grant) if grant.startswith("sim_") else None
+        if delta is None:
             raise UnknownSimulation("no such simulation grant")
-        self._offsets[conversation_id] = offset
-        return self.base() + offset.delta
+        self._offsets.set_simulated_offset(conversation_id, delta.total_seconds())
+        return self.base() + delta
 
     def advance(self, conversation_id: str, seconds: float) -> datetime:
         """Move a simulated conversation's clock forward (never past the real time); its time now."""
-        offset = self._offsets.get(conversation_id)
-        if offset is None:
+        delta = self._delta(conversation_id)
+        if delta is None:
             raise UnknownSimulation("this conversation is not simulated")
         if seconds < 0:
             raise InvalidInput("time only moves forward")
-        offset.delta = min(offset.delta + timedelta(seconds=seconds), timedelta(0))
-        return self.base() + offset.delta
+        delta = min(delta + timedelta(seconds=seconds), timedelta(0))
+        self._offsets.set_simulated_offset(conversation_id, delta.total_seconds())
+        return self.base() + delta
 
 
 class SimulatedTimeMiddleware:

@@ -15,6 +15,7 @@ from desk.store.mail import MailRecords, OutgoingMail, SqlMail
 from desk.store.records import Conversation, Handoff, Message, StaffMember
 from desk.store.reports import ReportRecords, SqlReports
 from desk.store.retention import RetentionRecords, SqlRetention
+from desk.store.simulated_clocks import SimulatedClockRecords, SqlSimulatedClocks
 from desk.store.staff import SqlStaff, StaffExists, StaffRecords
 from desk.store.transitions import SqlTransitions, Transitions
 
@@ -32,6 +33,7 @@ __all__ = [
     "OutgoingMail",
     "ReportRecords",
     "RetentionRecords",
+    "SimulatedClockRecords",
     "StaffExists",
     "StaffMember",
     "StaffRecords",
@@ -53,5 +55,6 @@ class Store(
     SqlMail,
     SqlRetention,
     SqlReports,
+    SqlSimulatedClocks,
 ):
     """The store: all record kinds over one database, SQLite or PostgreSQL (see database.py)."""

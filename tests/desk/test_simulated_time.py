@@ -23,6 +23,28 @@ ADMIN = ("admin@kestrel.example", "Ada Admin", DEMO_PASSWORD)
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 
 
+def test_replicas_over_one_database_apply_the_same_simulated_clocks(database_target: str):
+    """A grant made on one desk replica, bound and advanced on another, reads the same on both."""
+    from desk.store import Store
+
+    first, second = Store(database_target), Store(database_target)
+    try:
+        real = [NOW]
+        a = SimulatedTime(lambda: real[0], offsets=first)
+        b = SimulatedTime(lambda: real[0], offsets=second)
+        grant = a.grant(NOW - timedelta(days=3))
+        assert b.known(grant)
+        assert b.bind(grant, "c_shared") == NOW - timedelta(days=3)
+        a.advance("c_shared", 120)
+        with working_on("c_shared"):
+            assert b.clock() == NOW - timedelta(days=3) + timedelta(seconds=120)
+        with pytest.raises(UnknownSimulation):
+            b.advance("c_unknown", 1)
+    finally:
+        first.close()
+        second.close()
+
+
 def test_a_conversations_clock_runs_from_its_grant_and_only_moves_forward():
     real = [NOW]
     time = SimulatedTime(lambda: real[0])

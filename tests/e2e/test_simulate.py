@@ -122,15 +122,10 @@ def test_live_traffic_lands_in_the_event_log_as_played(desk_stack: Stack, manage
 
 
 def test_a_backfill_fills_past_days_and_the_kpis_agree_with_what_was_played(
-    desk_stack: Stack, manager: httpx.Client, request: pytest.FixtureRequest
+    desk_stack: Stack, manager: httpx.Client
 ) -> None:
-    if request.node.callspec.params["desk_stack"] == "scaled":
-        # desk/simulated_time.py keeps each simulated conversation's clock in the memory of the
-        # desk process that granted it: a grant used, bound or advanced on another replica is
-        # unknown there (422 unknown_simulation), and a handoff or reply it stamps is stamped now.
-        request.applymarker(
-            pytest.mark.xfail(reason="simulated time is per desk process, not shared", strict=True)
-        )
+    """On the scaled stack a simulated conversation's grant, binding, advances, handoff and
+    replies land on either desk replica: each applies the clock kept in the shared database."""
     # Past days only: every other test's conversations start today.
     timezone = ZoneInfo("Europe/London")
     yesterday = (datetime.now(timezone) - timedelta(days=1)).date()
