@@ -320,5 +320,6 @@ def test_a_desk_whose_database_does_not_answer_is_not_ready(client: TestClient, 
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["status"] == "store unreachable"
+    assert "kestrel@db" not in response.text  # where the database is stays in the log
     monkeypatch.undo()
     assert client.get("/readyz").status_code == 200
