@@ -7,20 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from desk.csv_export import Cell, csv_text
-from desk.schemas import HandoffRequest
+from desk.kpis.measures import REASONS
 
 Source = Literal["kpis", "floor"]
 # How a value is shown: a count, a rate (0-1, shown as a percentage), seconds (as a duration),
 # text, a day, or yes/no. The CSV keeps the API's raw value.
 Format = Literal["count", "rate", "seconds", "text", "day", "yesno"]
 
-REASONS: tuple[str, ...] = (
-    *get_args(HandoffRequest.model_fields["reason"].annotation),
-    "assistant_unavailable",
-)
 REASON_LABELS = {
     "customer_request": "Asked for a person",
     "sensitive_topic": "Sensitive topic",

@@ -9,18 +9,14 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from desk.kpis.facts import ConversationFacts, HandoffFacts, Rating
+from desk.schemas import HandoffRequest
 
 # The handoff contract's reasons, and the desk's own when the assistant cannot be reached.
-REASONS = (
-    "customer_request",
-    "sensitive_topic",
-    "repeated_failure",
-    "complaint",
-    "abuse",
-    "declined_alternatives",
+REASONS: tuple[str, ...] = (
+    *get_args(HandoffRequest.model_fields["reason"].annotation),
     "assistant_unavailable",
 )
 PRIORITIES = ("high", "normal", "low")
