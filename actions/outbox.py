@@ -23,6 +23,11 @@ Clock = Callable[[], float]
 
 MAX_BACKOFF_SECONDS = 300.0
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Handoffs due for a (re)try, oldest first.
+_DUE = (
+    "SELECT handoff_id, payload FROM outbox WHERE state = 'pending' AND next_attempt <= ?"
+    " ORDER BY next_attempt"
+)
 
 
 class Outbox:
@@ -72,23 +77,14 @@ class Outbox:
     def pending(self, now: Optional[float] = None) -> List[Dict[str, Any]]:
         """What is due by `now` (read only: `claim` takes it for sending)."""
         now = self._clock() if now is None else now
-        rows = self._db.rows(
-            "SELECT payload FROM outbox WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt",
-            (now,),
-        )
-        return [json.loads(row[0]) for row in rows]
+        return [json.loads(row[1]) for row in self._db.rows(_DUE, (now,))]
 
     def claim(self, now: Optional[float] = None) -> List[Dict[str, Any]]:
         """Take what is due by `now` for sending: each row's next attempt moves a lease ahead,
         so another worker leaves it alone (until the lease ends, should this one die)."""
         now = self._clock() if now is None else now
         with self._db.transaction() as db:
-            lock = self._db.skip_locked
-            due = f"SELECT handoff_id, payload FROM outbox WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt LIMIT 100{lock}"  # noqa: S608, E501 - constants
-            rows = db.execute(
-                due,
-                (now,),
-            ).fetchall()
+            rows = db.execute(f"{_DUE} LIMIT 100{self._db.skip_locked}", (now,)).fetchall()
             for row in rows:
                 db.execute(
                     "UPDATE outbox SET next_attempt = ? WHERE handoff_id = ?",
