@@ -5,7 +5,8 @@ query's evidence once, then:
 
 1. ranking: the keyword weight, saturation and passages per article with the best top-1 on
    articles alone; with history (5 folds: each fold's queries searched with the other folds
-   imported as examples), the example weight and temperature with the best top-1;
+   imported as examples), the example weight and temperature and the weight of the classifier
+   fitted on the examples with the best top-1;
 2. confidence: a logistic model per mode over the signals in kb_service/confidence.py, fitted
    by 5-fold cross-validation; the out-of-fold probabilities choose the answer threshold (the
    most right answers with at most --max-wrong of routine messages answered wrongly and at most
@@ -212,8 +213,11 @@ def outcomes(mode: Mode, answer: float, clarify: float) -> dict[str, float]:
 
 
 def choose_thresholds(
-    mode: Mode, max_wrong: float, max_oos: float, max_clarify: float
+    mode: Mode, max_wrong: float, max_oos: float, max_clarify: float, max_oos_clarify: float = 0.1
 ) -> tuple[float, float]:
+    """The answer threshold with the most right answers within the limits on wrong and
+    out-of-scope answers; then the lowest clarify threshold within the limits on clarified
+    routine and out-of-scope messages (a message that matched nothing gets `none`)."""
     options = []
     for answer in np.arange(0.50, 0.995, 0.005):
         o = outcomes(mode, answer, answer)
@@ -222,7 +226,8 @@ def choose_thresholds(
     answer = max(options)[2] if options else 0.99
     clarify = answer
     for candidate in np.arange(answer, 0.0, -0.01):
-        if outcomes(mode, answer, candidate)["clarified"] > max_clarify:
+        o = outcomes(mode, answer, candidate)
+        if o["clarified"] > max_clarify or o["oos_clarified"] > max_oos_clarify:
             break
         clarify = candidate
     return round(float(answer), 3), round(float(clarify), 2)
@@ -239,7 +244,7 @@ def describe(mode: Mode, answer: float, clarify: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--max-wrong", type=float, default=0.018)
+    parser.add_argument("--max-wrong", type=float, default=0.019)
     parser.add_argument("--max-oos", type=float, default=0.045)
     parser.add_argument("--max-clarify", type=float, default=0.18)
     parser.add_argument("--out", type=Path, default=DEFAULT_CALIBRATION)
@@ -278,14 +283,23 @@ def main() -> None:
     print("with history (k-fold)", flush=True)
     collect(kb, embedder, queries, history=True)
     policy = best_policy(
-        queries, policy, {"example_weight": [0.3, 0.5, 0.8, 1.2], "example_temperature": [0.03, 0.05, 0.1]}
+        queries,
+        policy,
+        {
+            "example_weight": [0.5, 0.8, 1.2, 1.6],
+            "example_temperature": [0.03, 0.05],
+            "classifier_weight": [0.0, 0.4, 0.8, 1.2, 1.6],
+        },
     )
     history = build_mode("history", queries, policy, HISTORY_SIGNALS)
 
     answer, clarify = choose_thresholds(articles, args.max_wrong, args.max_oos, args.max_clarify)
+    history_answer, history_clarify = choose_thresholds(
+        history, args.max_wrong, args.max_oos, args.max_clarify
+    )
     print("\nout of fold, at the chosen thresholds:")
     print("  " + describe(articles, answer, clarify))
-    print("  " + describe(history, answer, clarify))
+    print("  " + describe(history, history_answer, history_clarify))
 
     calibration = Calibration(articles.model, history.model)
     calibration.save(args.out)
@@ -296,9 +310,13 @@ def main() -> None:
         "passages_per_article",
         "example_weight",
         "example_temperature",
+        "classifier_weight",
     ):
         print(f"  KB_{name.upper()}={getattr(policy, name)}")
     print(f"  KB_ANSWER_CONFIDENCE={answer}\n  KB_CLARIFY_CONFIDENCE={clarify}")
+    print(
+        f"  KB_HISTORY_ANSWER_CONFIDENCE={history_answer}\n  KB_HISTORY_CLARIFY_CONFIDENCE={history_clarify}"
+    )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,15 @@ ARTICLE_SIGNALS = (
     "keyword_agrees",
     "words",
 )
-HISTORY_SIGNALS = (*ARTICLE_SIGNALS, "example_top", "example_share", "example_agrees", "example_nearest")
+HISTORY_SIGNALS = (
+    *ARTICLE_SIGNALS,
+    "example_top",
+    "example_share",
+    "example_agrees",
+    "example_nearest",
+    "classifier_top",
+    "classifier_agrees",
+)
 # From the labelled questions the model was fitted on (see Reliability).
 RELIABILITY_SIGNALS = ("article_reliability", "pair_reliability")
 
@@ -126,6 +134,11 @@ def signals(query: str, ranked: Sequence[ScoredArticle], evidence: Evidence) -> 
         "example_share": first.votes / total_votes if total_votes else 0.0,
         "example_agrees": float(bool(nearest) and max(nearest, key=nearest.__getitem__) == first.article_id),
         "example_nearest": max(nearest.values(), default=0.0),
+        "classifier_top": first.classifier,
+        "classifier_agrees": float(
+            bool(evidence.classifier)
+            and max(evidence.classifier, key=evidence.classifier.__getitem__) == first.article_id
+        ),
     }
 
 

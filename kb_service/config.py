@@ -57,8 +57,11 @@ class Settings(BaseSettings):
     example_weight: float = Field(0.8, ge=0.0)
     example_temperature: float = Field(0.03, gt=0.0)
     example_floor: float = Field(0.5, ge=-1.0, le=1.0)
-    answer_confidence: float = Field(0.875, ge=0.0, le=1.0)
-    clarify_confidence: float = Field(0.71, ge=0.0, le=1.0)
+    classifier_weight: float = Field(1.2, ge=0.0)
+    answer_confidence: float = Field(0.87, ge=0.0, le=1.0)
+    clarify_confidence: float = Field(0.69, ge=0.0, le=1.0)
+    history_answer_confidence: float = Field(0.85, ge=0.0, le=1.0)
+    history_clarify_confidence: float = Field(0.31, ge=0.0, le=1.0)
     clarify_spread: float = Field(0.08, ge=0.0)
     clarify_max: int = Field(3, ge=1, le=5)
     # The fitted confidence models (kb_service/calibration.json when empty).

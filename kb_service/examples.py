@@ -4,7 +4,8 @@ They come from imported history (approved at once), and from live conversations:
 customer confirmed as answered, and conversations an agent resolved with an article. Live ones
 are candidates until an editor approves them, so nobody can teach the assistant by chatting.
 Texts are masked (card numbers, emails, phones) before anything stores them, and deduplicated
-per article. Approved examples sit in a FAISS index; their nearest neighbours vote in ranking.
+per article. Approved examples sit in a FAISS index; their nearest neighbours vote in ranking,
+and a classifier fitted on all of them (example_classifier.py) adds what their crowd says.
 An example whose article is deleted is kept (and ignored) so that restoring the article
 restores what it learned.
 """
@@ -24,6 +25,7 @@ from kb_service.articles import Article
 from kb_service.changes import Notice, announce, new_origin
 from kb_service.embedder import Embedder, Vectors
 from kb_service.errors import ExampleNotFound
+from kb_service.example_classifier import ExampleClassifier
 from kb_service.index import VectorIndex
 from kb_service.masking import mask_personal_data
 from kb_service.store import open_database
@@ -78,6 +80,7 @@ class ExampleBook:
         self._write_lock = threading.Lock()
         self._index = VectorIndex(embedder.dimension)
         self._article_of: dict[int, str] = {}
+        self._classifier: ExampleClassifier | None = None
 
     def open(self) -> None:
         """Index the approved examples; re-embed any stored by another model."""
@@ -224,6 +227,13 @@ class ExampleBook:
                     by_article.setdefault(self._article_of[example_id], []).append(score)
             return by_article
 
+    def classify(self, query_vector: Vectors) -> dict[str, float]:
+        """P(article | query) from the classifier fitted on every approved example; empty while
+        there are too few to fit one."""
+        with self._lock:
+            classifier = self._classifier
+        return classifier.probabilities(query_vector) if classifier is not None else {}
+
     # --- the index: brought in line with the store -------------------------------------------
 
     def sync_from_store(self) -> None:
@@ -235,8 +245,12 @@ class ExampleBook:
                 int(r[0]) for r in self.database.rows("SELECT id FROM examples WHERE status = 'approved'")
             }
             with self._lock:
-                self._unindex([i for i in self._article_of if i not in approved])
-            self._load([i for i in approved if i not in self._article_of])
+                gone = [i for i in self._article_of if i not in approved]
+                self._unindex(gone)
+            new = [i for i in approved if i not in self._article_of]
+            self._load(new)
+            if gone or new:
+                self._refit()
 
     def refresh(self, example_ids: Iterable[int]) -> None:
         """Bring these examples in line with the store: indexed when approved, else not."""
@@ -246,8 +260,12 @@ class ExampleBook:
         with self._write_lock:
             approved = {int(r[0]) for r in self._by_id("id, status", ids) if r[1] == "approved"}
             with self._lock:
-                self._unindex([i for i in ids if i not in approved])
-            self._load([i for i in ids if i in approved and i not in self._article_of])
+                gone = [i for i in ids if i not in approved and i in self._article_of]
+                self._unindex(gone)
+            new = [i for i in ids if i in approved and i not in self._article_of]
+            self._load(new)
+            if gone or new:
+                self._refit()
 
     def _load(self, ids: list[int]) -> None:
         """Index these approved examples from the store; one stored by another model is embedded
@@ -265,6 +283,16 @@ class ExampleBook:
                 )
         with self._lock:
             self._index_rows([(int(r[0]), r[2], renewed.get(int(r[0]), bytes(r[4]))) for r in rows])
+
+    def _refit(self) -> None:
+        """Fit the classifier on the examples indexed now (the caller holds the write lock, so
+        they do not change meanwhile); searches keep the previous one until it is done."""
+        with self._lock:
+            ids, vectors = self._index.everything()
+            labels = [self._article_of[int(i)] for i in ids]
+        classifier = ExampleClassifier.fit(vectors, labels)
+        with self._lock:
+            self._classifier = classifier
 
     def _by_id(self, columns: str, ids: Sequence[int]) -> list[Any]:
         rows: list[Any] = []

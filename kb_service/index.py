@@ -49,6 +49,13 @@ class VectorIndex:
         """The ids of every vector held."""
         return faiss.vector_to_array(self._index.id_map).astype(np.int64)  # type: ignore[attr-defined]
 
+    def everything(self) -> tuple[Ids, Vectors]:
+        """Every id held and its vector, in one copy (no per-vector calls)."""
+        flat = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
+        codes = faiss.vector_to_array(flat.codes)  # type: ignore[attr-defined]
+        vectors = codes.view(np.float32).reshape(-1, self.dimension)
+        return self.ids(), vectors.copy()
+
     def vectors(self, ids: Ids) -> Vectors:
         return np.vstack([self._index.reconstruct(int(i)) for i in ids]).astype(np.float32)
 

@@ -278,6 +278,7 @@ class KnowledgeBase:
                     passages={aid: evidence.passages.get(aid, []) for aid in admitted},
                     keyword={aid: v for aid, v in evidence.keyword.items() if aid in admitted},
                     examples={aid: v for aid, v in evidence.examples.items() if aid in admitted},
+                    classifier={aid: p for aid, p in evidence.classifier.items() if aid in admitted},
                 )
             ranked, confidence, verdict = self.decide(query, evidence)
             hits = [self._hit(r, query_vector[0]) for r in ranked[:top_k]]
@@ -298,8 +299,9 @@ class KnowledgeBase:
     def decide(self, query: str, evidence: Evidence) -> tuple[list[ScoredArticle], float, Verdict]:
         """The ranking policy over evidence: articles best first, the confidence, the verdict."""
         ranked = rank(evidence, self.policy)
-        confidence = self.calibration.confidence(query, ranked, evidence, history=self.has_history)
-        return ranked, confidence, decide_verdict(ranked, confidence, self.policy)
+        history = self.has_history
+        confidence = self.calibration.confidence(query, ranked, evidence, history=history)
+        return ranked, confidence, decide_verdict(ranked, confidence, self.policy, history=history)
 
     @property
     def has_history(self) -> bool:
@@ -322,13 +324,16 @@ class KnowledgeBase:
             passages: dict[str, list[float]] = {}
             for score, article_id in found:
                 passages.setdefault(article_id, []).append(score)
-            examples = {}
+            examples: dict[str, list[float]] = {}
+            classifier: dict[str, float] = {}
             if self.examples is not None:
-                nearest = self.examples.nearest(query_vector, CANDIDATE_EXAMPLES)
                 known = self._index.entries.keys() | ({draft.id} if draft else set())
+                nearest = self.examples.nearest(query_vector, CANDIDATE_EXAMPLES)
                 examples = {aid: cos for aid, cos in nearest.items() if aid in known}
+                learned = self.examples.classify(query_vector)
+                classifier = {aid: p for aid, p in learned.items() if aid in known}
             keyword = self._index.keyword_scores(query, instead=draft)
-            return Evidence(passages, found[-1][0], keyword, examples)
+            return Evidence(passages, found[-1][0], keyword, examples, classifier)
 
     def _hit(self, ranked: ScoredArticle, query_vector: Vectors) -> Hit:
         entry = self._index.entries[ranked.article_id]

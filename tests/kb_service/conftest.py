@@ -25,6 +25,8 @@ POLICY = RankingPolicy(
     example_floor=0.5,
     answer_confidence=0.8,
     clarify_confidence=0.3,
+    history_answer_confidence=0.8,
+    history_clarify_confidence=0.3,
     clarify_spread=0.1,
     clarify_max=3,
 )

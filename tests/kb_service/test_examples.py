@@ -260,3 +260,15 @@ def test_an_examples_file_from_before_migrations_opens_as_it_was(tmp_path: Path)
     assert nearest_articles(book, "pizza weather") == {"pin-blocked"}
     assert book.add("history", [("Pizza  Weather", "pin-blocked")], status="approved").added == 0
     book.close()
+
+
+def test_the_classifier_follows_the_approved_examples(book: ExampleBook) -> None:
+    query = book.embedder.encode(["cash from the atm"])
+    assert book.classify(query) == {}  # nothing to learn from yet
+    book.add("history", [(f"atm cash machine {n}", "atm") for n in range(12)], status="approved")
+    book.add("history", [(f"pin blocked again {n}", "pin-blocked") for n in range(12)], status="approved")
+    p = book.classify(query)
+    assert set(p) == {"atm", "pin-blocked"}
+    assert p["atm"] > 0.5
+    book.delete_source("history")
+    assert book.classify(query) == {}

@@ -143,3 +143,15 @@ def test_bm25_prefers_the_document_about_the_query_and_forgets_removed_ones() ->
     index.remove("pin")
     assert "pin" not in index.scores("pin blocked")
     assert len(index) == 2
+
+
+def test_the_example_classifier_can_lift_an_article_and_counts_as_examples_deciding() -> None:
+    policy = replace(POLICY, classifier_weight=0.4)
+    tied = Evidence({"a": [0.70], "b": [0.72]}, 0.1, {}, {}, {"a": 0.9, "b": 0.05})
+    ranked = rank(tied, policy)
+    assert [r.article_id for r in ranked][:2] == ["a", "b"]
+    assert ranked[0].classifier == 0.9
+    assert decided_by_examples(ranked, policy)
+    # An article only the classifier finds plausible becomes a candidate; a faint one does not.
+    ranked = rank(Evidence({"a": [0.6]}, 0.2, {}, {}, {"c": 0.6, "d": 0.01}), policy)
+    assert {r.article_id for r in ranked} == {"a", "c"}
