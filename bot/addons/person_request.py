@@ -29,6 +29,8 @@ SPELLINGS = {
     "plz": "please",
     "plx": "please",
     "spk": "speak",
+    "spek": "speak",
+    "actuall": "actual",
     "tlk": "talk",
     "tak": "talk",
     "tlak": "talk",
@@ -102,6 +104,7 @@ PEOPLE = {
     "colleagues",
     "manager",
     "supervisor",
+    "boss",
     "employee",
     "employees",
     "someone",
@@ -128,7 +131,7 @@ UNMISTAKABLE = {
     "advisers",
     "supervisor",
 }
-TALK = {"speak", "talk", "chat", "discuss", "chatting", "speaking", "talking"}
+TALK = {"speak", "talk", "chat", "discuss", "chatting", "speaking", "talking", "deal", "dealing"}
 CALL = {"contact", "reach", "call", "ring"}
 HAND_OVER = {
     "transfer",
@@ -233,7 +236,10 @@ REFUSAL = {
 # "Are you a human?" asks what the assistant is; the assistant answers that (bot_challenge).
 BOT_QUESTION = re.compile(
     r"^(hi |hello |hey )?(are you|r you|is this|am i (talking|speaking|chatting) (to|with)|"
-    r"is it|is that|who am i (talking|speaking) to)\b[^?.!]*\?*$"
+    r"is it|is that|who am i (talking|speaking) to)"
+    r"( (just|really|actually|even|still|only))?( (a|an|the))?( (real|actual|live|automated|proper))?"
+    r"( (bot|robot|chatbot|human|human being|person|machine|ai|computer|program|assistant|agent|"
+    r"advisor|adviser|someone|somebody|people))?\s*\?*$"
 )
 COMPLAINT_STEMS = ("complain", "complai", "compla", "complian", "compalin", "compliant", "complnt")
 COMPLAINT_WORDS = {
@@ -309,6 +315,25 @@ CALL_BACK = re.compile(
     # "Is a person able to pick this up?"
     r"|\b(a|any|some|one|real) (person|human|agent|advisor|adviser|colleague) (able|available) to\b"
     r"|\bphone call\b|\bcall from\b|\bcan (someone|anyone|somebody) (call|ring|phone)\b"
+    # "..., who can I speak to?" at the end of a message (not "who do I talk to about X", which
+    # asks where a question belongs)
+    r"|\bwho (can|could|should|do) i (speak|talk|chat) (to|with)\W*$"
+    # "surely somebody in your office can deal with this"
+    r"|\b(someone|somebody|anyone|anybody) (in|at|from) (your|the) (\w+ )?"
+    r"(office|team|bank|branch|department|end|side) (can|could|would|will|must)\b"
+    # "a member of staff could help me", "an agent to look at this"
+    r"|\b(member of staff|staff member|person|human|agent|advisor|adviser|colleague|representative) "
+    r"(could|can|would|will|to) (please )?(help|look|check|explain|sort|deal|handle|review|assist|"
+    r"investigate|fix|answer|reply|respond)\b"
+)
+# A team or department asked for by name: "put me through to the fraud team", "I need the
+# disputes department", "pass me over to customer services".
+TEAM_REQUEST = re.compile(
+    r"\b(transfer|transferred|put|pass|passed|hand|connect|connected|forward|send|move|switch) "
+    r"(me|us)( (over|through|across|back|on))? to (the |a |an |your |kestrel )?"
+    r"(\w+ )?(\w+ )?(team|department|dept|services?|support|desk|staff|unit)\b"
+    r"|\b(need|want|like|get|speak to|talk to|chat to|chat with|speak with|talk with) (the|your) "
+    r"(\w+ )?(\w+ )?(team|department|dept|desk|unit)\b"
 )
 ANYONE_THERE = re.compile(
     r"\b(is|are) there (anyone|anybody|someone|somebody|any ?(one|body)|an? (real |actual |live )?"
@@ -316,13 +341,14 @@ ANYONE_THERE = re.compile(
     r"|(real|actual) (people|persons|humans))\b"
     r"|\b(is|are) (anyone|anybody|someone|somebody|any ?(one|body)) (there|available|around|online|free|real|"
     r"human|working|actually|in)\b"
-    r"|\b(anyone|anybody|someone|somebody) (real|human|with a pulse|senior|in charge|who works|"
+    r"|\b(anyone|anybody|someone|somebody) (real|human|with a pulse|senior|in charge|who (actually )?works|"
     r"(at|from) (kestrel|the bank|your))\b"
+    r"|^\W*((hi|hello|hey)\W+)?(anyone|anybody) (there|around|home|about|here|available|online)\b"
     r"|\b(does|do|will|would) (anyone|anybody|someone|somebody|a (real )?(person|human)) (actually |ever |even )?"
     r"(read|see|check|look|answer|reply|respond|work)\b"
     r"|\b(be|get|being|getting) (connected|passed|put through|handed) to\b"
     r"|\b(be|get|being|getting) transferred to (an? |one of |your |someone|somebody|the (fraud|support))"
-    r"|\b(real|actual|living|proper|live) (people|persons?|humans?|agents?|ones?)\b"
+    r"|\b(real|actual|living|proper|live) (people|persons?|humans?|agents?|ones?|souls?)\b"
     r"|\bany (humans?|people|staff|agents?|advisors?|advisers?|operators?) (there|available|around|online|"
     r"working|about|in|on)\b"
 )
@@ -487,7 +513,7 @@ def _asks_for_person(tokens: Sequence[str], text: str) -> bool:
             return True
     if UNMISTAKABLE.intersection(tokens):
         return True
-    if CALL_BACK.search(text) or ANYONE_THERE.search(text):
+    if CALL_BACK.search(text) or ANYONE_THERE.search(text) or TEAM_REQUEST.search(text):
         return True
     if BOT_WORDS.intersection(tokens) and REFUSAL.intersection(tokens):
         return True
