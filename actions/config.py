@@ -35,6 +35,7 @@ class ActionsSettings(BaseSettings):
     abuse_warnings_before_handoff: int = Field(1, ge=0)
     sensitive_margin: float = Field(0.10, ge=0)
     sensitive_min_confidence: float = Field(0.2, ge=0, le=1)
+    sensitive_runner_up_below: float = Field(0.8, ge=0, le=1.01)
 
     # Answers
     follow_up_max_words: int = Field(6, ge=1)

@@ -53,6 +53,9 @@ class EscalationPolicy:
     # better), or a first hit at least this likely to be right. A vague message that matched
     # nothing ("the app is doing the weird thing") is never taken for a sensitive case.
     sensitive_min_confidence: float = 0.2
+    # A sensitive article behind a first hit that is at least this likely right is taken for a
+    # neighbour, not the topic: the search is sure of the first article, which is not sensitive.
+    sensitive_runner_up_below: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ def decide(signal: Signal, *, failures: int, abuse: int, policy: EscalationPolic
 
 def sensitive_hit(result: Dict[str, Any], policy: EscalationPolicy) -> Optional[Dict[str, Any]]:
     """The `escalation: always` article the customer's message is about, if any: the top hit
-    when the search found something plausible, or one scoring within `sensitive_margin` of it."""
+    when the search found something plausible, or one scoring within `sensitive_margin` of it
+    while the top hit is less than `sensitive_runner_up_below` likely right."""
     hits: List[Dict[str, Any]] = result.get("hits") or []
     plausible = (
         result["verdict"] != "none" or result.get("confidence", 0.0) >= policy.sensitive_min_confidence
@@ -103,7 +107,11 @@ def sensitive_hit(result: Dict[str, Any], policy: EscalationPolicy) -> Optional[
     if not plausible or not hits:
         return None
     top = hits[0]["score"]
-    for hit in hits:
+    if hits[0].get("escalation") == "always":
+        return hits[0]
+    if result.get("confidence", 0.0) >= policy.sensitive_runner_up_below:
+        return None
+    for hit in hits[1:]:
         if top - hit["score"] > policy.sensitive_margin:
             break
         if hit.get("escalation") == "always":

@@ -26,6 +26,7 @@ class Services:
             abuse_warnings_before_handoff=self.settings.abuse_warnings_before_handoff,
             sensitive_margin=self.settings.sensitive_margin,
             sensitive_min_confidence=self.settings.sensitive_min_confidence,
+            sensitive_runner_up_below=self.settings.sensitive_runner_up_below,
         )
 
 

@@ -56,6 +56,10 @@ def hit(article_id: str, score: float, escalation: str = "none") -> dict:
         ("answer", 0.95, [hit("a", 0.9, "always")], "a"),
         ("clarify", 0.6, [hit("a", 0.9), hit("b", 0.86, "always")], "b"),  # close enough to count
         ("answer", 0.95, [hit("a", 0.9), hit("b", 0.8, "always")], None),  # too far behind
+        # Close behind a first hit the search is sure of: a neighbour, not the topic.
+        ("answer", 0.85, [hit("a", 0.9), hit("b", 0.86, "always")], None),
+        ("answer", 0.75, [hit("a", 0.9), hit("b", 0.86, "always")], "b"),
+        ("answer", 0.95, [hit("a", 0.9, "always"), hit("b", 0.88)], "a"),  # sure of a sensitive one
         # Matched nothing confidently: never a sensitive case, however the hits are ordered.
         ("none", 0.05, [hit("a", 0.9, "always")], None),
         # A "none" that is still a plausible first hit (over the sensitive floor) counts.
