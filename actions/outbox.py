@@ -174,11 +174,24 @@ class OutboxWorker:
     async def _run(self) -> None:
         while True:
             try:
-                # Bounded: a send that hangs (a connection left broken by a restart) must not
-                # stop every later retry; what is left is tried again on the next round.
-                await asyncio.wait_for(self.outbox.flush(self._deliver), self._flush_timeout)
-            except asyncio.TimeoutError:
-                log.error("outbox flush took over %.0f s; trying again", self._flush_timeout)
+                await self._flush_bounded()
             except Exception:  # the worker must outlive any single failure
                 log.exception("outbox flush failed")
             await asyncio.sleep(self._interval)
+
+    async def _flush_bounded(self) -> None:
+        """One round, bounded: a send that hangs (a connection left broken by a restart) must not
+        stop every later retry; what is left is tried again on the next round. Not
+        `asyncio.wait_for`: on Python 3.10 it can swallow the worker's own cancellation when the
+        round ends at the same moment, and the worker then never stops (seen as a hung test)."""
+        flush = asyncio.ensure_future(self.outbox.flush(self._deliver))
+        try:
+            done, _ = await asyncio.wait({flush}, timeout=self._flush_timeout)
+        except asyncio.CancelledError:
+            flush.cancel()
+            raise
+        if not done:
+            flush.cancel()  # it gives what it still held back, due at once
+            log.error("outbox flush took over %.0f s; trying again", self._flush_timeout)
+            return
+        flush.result()
