@@ -192,6 +192,7 @@ class OutboxWorker:
             raise
         if not done:
             flush.cancel()  # it gives what it still held back, due at once
+            await asyncio.wait({flush}, timeout=1.0)
             log.error("outbox flush took over %.0f s; trying again", self._flush_timeout)
             return
         flush.result()

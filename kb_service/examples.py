@@ -81,6 +81,7 @@ class ExampleBook:
         self._index = VectorIndex(embedder.dimension)
         self._article_of: dict[int, str] = {}
         self._classifier: ExampleClassifier | None = None
+        self._stale = False  # the classifier does not match the indexed examples yet
 
     def open(self) -> None:
         """Index the approved examples; re-embed any stored by another model."""
@@ -244,13 +245,10 @@ class ExampleBook:
             approved = {
                 int(r[0]) for r in self.database.rows("SELECT id FROM examples WHERE status = 'approved'")
             }
-            with self._lock:
-                gone = [i for i in self._article_of if i not in approved]
-                self._unindex(gone)
-            new = [i for i in approved if i not in self._article_of]
-            self._load(new)
-            if gone or new:
-                self._refit()
+            self._apply(
+                gone=[i for i in self._article_of if i not in approved],
+                new=[i for i in approved if i not in self._article_of],
+            )
 
     def refresh(self, example_ids: Iterable[int]) -> None:
         """Bring these examples in line with the store: indexed when approved, else not."""
@@ -259,12 +257,29 @@ class ExampleBook:
             return
         with self._write_lock:
             approved = {int(r[0]) for r in self._by_id("id, status", ids) if r[1] == "approved"}
+            self._apply(
+                gone=[i for i in ids if i not in approved and i in self._article_of],
+                new=[i for i in ids if i in approved and i not in self._article_of],
+            )
+
+    @property
+    def classifier_ready(self) -> bool:
+        """Whether a classifier is fitted on the approved examples now (enough of them, of more
+        than one article): what the history confidence model was calibrated with."""
+        with self._lock:
+            return self._classifier is not None
+
+    def _apply(self, *, gone: list[int], new: list[int]) -> None:
+        """Unindex `gone`, index `new`, and fit the classifier again; one that failed to fit
+        last time (or whose change failed half-way) is fitted on the next call. The caller holds
+        the write lock."""
+        self._stale = self._stale or bool(gone or new)
+        try:
             with self._lock:
-                gone = [i for i in ids if i not in approved and i in self._article_of]
                 self._unindex(gone)
-            new = [i for i in ids if i in approved and i not in self._article_of]
             self._load(new)
-            if gone or new:
+        finally:
+            if self._stale:
                 self._refit()
 
     def _load(self, ids: list[int]) -> None:
@@ -293,6 +308,7 @@ class ExampleBook:
         classifier = ExampleClassifier.fit(vectors, labels)
         with self._lock:
             self._classifier = classifier
+        self._stale = False
 
     def _by_id(self, columns: str, ids: Sequence[int]) -> list[Any]:
         rows: list[Any] = []

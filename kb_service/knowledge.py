@@ -305,8 +305,10 @@ class KnowledgeBase:
 
     @property
     def has_history(self) -> bool:
-        """Whether approved past examples take part in ranking (and the `history` model reads)."""
-        return self.examples is not None and len(self.examples) > 0
+        """Whether the `history` confidence model reads this search: approved past examples take
+        part in ranking, and their classifier is fitted (the model was calibrated with it; with
+        too few examples for one, the votes still rank and the `articles` model decides)."""
+        return self.examples is not None and self.examples.classifier_ready
 
     def evidence(self, query: str, query_vector: Vectors, *, instead: Substitute | None = None) -> Evidence:
         """The raw signals ranking works from: best passage score per article (vector search)

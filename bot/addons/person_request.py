@@ -131,7 +131,7 @@ UNMISTAKABLE = {
     "advisers",
     "supervisor",
 }
-TALK = {"speak", "talk", "chat", "discuss", "chatting", "speaking", "talking", "deal", "dealing"}
+TALK = {"speak", "talk", "chat", "discuss", "chatting", "speaking", "talking"}
 CALL = {"contact", "reach", "call", "ring"}
 HAND_OVER = {
     "transfer",
@@ -236,11 +236,25 @@ REFUSAL = {
 # "Are you a human?" asks what the assistant is; the assistant answers that (bot_challenge).
 BOT_QUESTION = re.compile(
     r"^(hi |hello |hey )?(are you|r you|is this|am i (talking|speaking|chatting) (to|with)|"
-    r"is it|is that|who am i (talking|speaking) to)"
-    r"( (just|really|actually|even|still|only))?( (a|an|the))?( (real|actual|live|automated|proper))?"
-    r"( (bot|robot|chatbot|human|human being|person|machine|ai|computer|program|assistant|agent|"
-    r"advisor|adviser|someone|somebody|people))?\s*\?*$"
+    r"is it|is that|who am i (talking|speaking) to)\b(?P<rest>[^?.!]*)\?*$"
 )
+# What may follow the opening of a question about the bot ("are you a human or a bot", "am I
+# talking to a person right now"); any other word makes it a question about something else
+# ("is it possible to chat to an adviser").
+BOT_QUESTION_WORDS = {
+    "a", "an", "the", "or", "just", "really", "actually", "even", "still", "only", "right", "now",
+    "here", "real", "actual", "live", "automated", "proper", "bot", "robot", "chatbot", "human",
+    "being", "person", "machine", "ai", "computer", "program", "assistant", "agent", "advisor",
+    "adviser", "someone", "somebody", "people", "me", "with", "to",
+}  # fmt: skip
+
+
+def is_bot_question(text: str) -> bool:
+    """ "Are you a bot?", "am I talking to a human or a bot": what the assistant is, not a request."""
+    match = BOT_QUESTION.match(text.lower().strip())
+    return match is not None and set(re.findall(r"[a-z]+", match["rest"])) <= BOT_QUESTION_WORDS
+
+
 COMPLAINT_STEMS = ("complain", "complai", "compla", "complian", "compalin", "compliant", "complnt")
 COMPLAINT_WORDS = {
     "ombudsman",
@@ -318,22 +332,27 @@ CALL_BACK = re.compile(
     # "..., who can I speak to?" at the end of a message (not "who do I talk to about X", which
     # asks where a question belongs)
     r"|\bwho (can|could|should|do) i (speak|talk|chat) (to|with)\W*$"
-    # "surely somebody in your office can deal with this"
-    r"|\b(someone|somebody|anyone|anybody) (in|at|from) (your|the) (\w+ )?"
+    # "surely somebody in your office can deal with this" (not "someone from the other bank")
+    r"|\b(someone|somebody|anyone|anybody) (in|at|from) (your|the) (?!other )(\w+ )?"
     r"(office|team|bank|branch|department|end|side) (can|could|would|will|must)\b"
-    # "a member of staff could help me", "an agent to look at this"
-    r"|\b(member of staff|staff member|person|human|agent|advisor|adviser|colleague|representative) "
-    r"(could|can|would|will|to) (please )?(help|look|check|explain|sort|deal|handle|review|assist|"
-    r"investigate|fix|answer|reply|respond)\b"
+    # "a member of staff could help me" (not "my agent will check", "a person to help with rent")
+    r"|\b(a|an|one of your|your|some) (member of staff|staff member|person|human|agent|advisor|"
+    r"adviser|colleague|representative)s? (could|can|would|will) (please )?(help|look|check|explain|"
+    r"sort|deal|handle|review|assist|investigate|fix|answer|reply|respond)\b"
+    # "I'd rather deal with a person" (not "how do I deal with someone using my card")
+    r"|\b(rather|prefer to|want to|like to|need to) deal with (a |an |one of your |your )?"
+    r"(real |actual |proper |live )?(person|human|people|agent|advisor|adviser|staff|someone|somebody)\b"
 )
 # A team or department asked for by name: "put me through to the fraud team", "I need the
 # disputes department", "pass me over to customer services".
 TEAM_REQUEST = re.compile(
-    r"\b(transfer|transferred|put|pass|passed|hand|connect|connected|forward|send|move|switch) "
+    r"\b(transfer|transferred|put|pass|passed|hand|connect|connected|forward) "
     r"(me|us)( (over|through|across|back|on))? to (the |a |an |your |kestrel )?"
-    r"(\w+ )?(\w+ )?(team|department|dept|services?|support|desk|staff|unit)\b"
+    r"(\w+ )?(\w+ )?(team|department|dept|services?|support|desk|staff)\b"
+    r"|\b(send|move|switch) (me|us)( (over|through|across))? to (the |your |kestrel )?"
+    r"(\w+ )?(\w+ )?(team|department|dept)\b"
     r"|\b(need|want|like|get|speak to|talk to|chat to|chat with|speak with|talk with) (the|your) "
-    r"(\w+ )?(\w+ )?(team|department|dept|desk|unit)\b"
+    r"(\w+ )?(\w+ )?(team|department|dept)\b(?! (number|code|id|name|address|email|details|account))"
 )
 ANYONE_THERE = re.compile(
     r"\b(is|are) there (anyone|anybody|someone|somebody|any ?(one|body)|an? (real |actual |live )?"
@@ -532,7 +551,7 @@ def detect(text: str, known: AbstractSet[str] = frozenset()) -> Optional[str]:
         or COMPLAINT_PHRASES.search(joined)
     ):
         return COMPLAINT
-    if BOT_QUESTION.match(text.lower().strip()) and not REFUSAL.intersection(tokens):
+    if is_bot_question(text) and not REFUSAL.intersection(tokens):
         return None
     if _asks_for_person(tokens, joined):
         return PERSON

@@ -272,3 +272,25 @@ def test_the_classifier_follows_the_approved_examples(book: ExampleBook) -> None
     assert p["atm"] > 0.5
     book.delete_source("history")
     assert book.classify(query) == {}
+
+
+def test_a_fit_that_failed_is_done_again_on_the_next_sync(
+    book: ExampleBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb_service import examples as module
+
+    real_fit = module.ExampleClassifier.fit
+
+    def failing(*args: object) -> None:
+        raise MemoryError("no room to fit")
+
+    monkeypatch.setattr(module.ExampleClassifier, "fit", failing)
+    pairs = [(f"atm cash machine {n}", "atm") for n in range(12)]
+    pairs += [(f"pin blocked again {n}", "pin-blocked") for n in range(12)]
+    with pytest.raises(MemoryError):
+        book.add("history", pairs, status="approved")
+    assert len(book) == 24  # indexed: the votes count
+    assert not book.classifier_ready  # so the history confidence model does not read it yet
+    monkeypatch.setattr(module.ExampleClassifier, "fit", real_fit)
+    book.sync_from_store()  # nothing new to index, but the fit is still owed
+    assert book.classifier_ready
