@@ -69,6 +69,14 @@ class SearchFilters:
         )
 
 
+def reads_history(ranked: list[ScoredArticle], evidence: Evidence) -> bool:
+    """Whether the `history` confidence model judges this search: it was calibrated where past
+    examples cover every article, so it reads only a first article the examples' classifier
+    knows. With too few examples for a classifier, or none of the first article, the votes still
+    rank and the `articles` model decides."""
+    return bool(ranked) and ranked[0].article_id in evidence.classifier
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     article: Article
@@ -299,16 +307,9 @@ class KnowledgeBase:
     def decide(self, query: str, evidence: Evidence) -> tuple[list[ScoredArticle], float, Verdict]:
         """The ranking policy over evidence: articles best first, the confidence, the verdict."""
         ranked = rank(evidence, self.policy)
-        history = self.has_history
+        history = reads_history(ranked, evidence)
         confidence = self.calibration.confidence(query, ranked, evidence, history=history)
         return ranked, confidence, decide_verdict(ranked, confidence, self.policy, history=history)
-
-    @property
-    def has_history(self) -> bool:
-        """Whether the `history` confidence model reads this search: approved past examples take
-        part in ranking, and their classifier is fitted (the model was calibrated with it; with
-        too few examples for one, the votes still rank and the `articles` model decides)."""
-        return self.examples is not None and self.examples.classifier_ready
 
     def evidence(self, query: str, query_vector: Vectors, *, instead: Substitute | None = None) -> Evidence:
         """The raw signals ranking works from: best passage score per article (vector search)
