@@ -1,5 +1,6 @@
-"""The scale-out benchmark's pure parts (bench/scale.py): percentiles, what a level counts from its
-samples and counters, the capacity arithmetic and the tables the README takes."""
+"""The scale-out benchmark's pure parts (bench/scale_report.py: percentiles, what a level counts from its
+samples and counters, the capacity arithmetic and the tables the README takes) and the load shape
+and process reading of bench/scale.py."""
 
 from __future__ import annotations
 
@@ -9,22 +10,19 @@ from typing import Any
 
 import pytest
 
-from bench.scale import (
-    CONFIRM,
-    QUESTIONS,
+from bench.scale import CONFIRM, QUESTIONS, conversation, processes
+from bench.scale_report import (
     Sample,
     Snapshot,
     Usage,
     capacity,
     capacity_table,
-    conversation,
     cpu_seconds,
     cpu_table,
     level_report,
     peak,
     per_reply,
     percentile,
-    processes,
     stores_table,
     throughput_table,
 )
