@@ -262,13 +262,6 @@ class ExampleBook:
                 new=[i for i in ids if i in approved and i not in self._article_of],
             )
 
-    @property
-    def classifier_ready(self) -> bool:
-        """Whether a classifier is fitted on the approved examples now (enough of them, of more
-        than one article): what the history confidence model was calibrated with."""
-        with self._lock:
-            return self._classifier is not None
-
     def _apply(self, *, gone: list[int], new: list[int]) -> None:
         """Unindex `gone`, index `new`, and fit the classifier again; one that failed to fit
         last time (or whose change failed half-way) is fitted on the next call. The caller holds

@@ -40,6 +40,7 @@ from kb_service.search import (
     decide_verdict,
     decided_by_examples,
     rank,
+    reads_history,
 )
 from kb_service.store import ArticleStore
 from kb_service.vector_cache import VectorCache
@@ -67,14 +68,6 @@ class SearchFilters:
             and (not self.escalation or article.escalation in self.escalation)
             and article.id not in self.exclude_ids
         )
-
-
-def reads_history(ranked: list[ScoredArticle], evidence: Evidence) -> bool:
-    """Whether the `history` confidence model judges this search: it was calibrated where past
-    examples cover every article, so it reads only a first article the examples' classifier
-    knows. With too few examples for a classifier, or none of the first article, the votes still
-    rank and the `articles` model decides."""
-    return bool(ranked) and ranked[0].article_id in evidence.classifier
 
 
 @dataclass(frozen=True, slots=True)

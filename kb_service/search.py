@@ -134,6 +134,14 @@ def rank(evidence: Evidence, policy: RankingPolicy) -> list[ScoredArticle]:
     return fuse(evidence, normalise_keyword(evidence.keyword, policy.keyword_full_score), policy)
 
 
+def reads_history(ranked: list[ScoredArticle], evidence: Evidence) -> bool:
+    """Whether the `history` confidence model judges this search: it was calibrated where past
+    examples cover every article, so it reads only a first article the examples' classifier
+    knows. With too few examples for a classifier, or none of the first article, the votes still
+    rank and the `articles` model decides."""
+    return bool(ranked) and ranked[0].article_id in evidence.classifier
+
+
 def decide_verdict(
     ranked: list[ScoredArticle], confidence: float, policy: RankingPolicy, *, history: bool = False
 ) -> Verdict:

@@ -289,8 +289,9 @@ def test_a_fit_that_failed_is_done_again_on_the_next_sync(
     pairs += [(f"pin blocked again {n}", "pin-blocked") for n in range(12)]
     with pytest.raises(MemoryError):
         book.add("history", pairs, status="approved")
+    query = book.embedder.encode(["cash from the atm"])
     assert len(book) == 24  # indexed: the votes count
-    assert not book.classifier_ready  # so the history confidence model does not read it yet
+    assert book.classify(query) == {}  # so the history confidence model does not read it yet
     monkeypatch.setattr(module.ExampleClassifier, "fit", real_fit)
     book.sync_from_store()  # nothing new to index, but the fit is still owed
-    assert book.classifier_ready
+    assert set(book.classify(query)) == {"atm", "pin-blocked"}

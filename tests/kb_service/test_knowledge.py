@@ -188,14 +188,3 @@ def test_a_filter_finds_its_article_even_when_nearest_passages_miss_it(
         "my card has not arrived", top_k=5, filters=SearchFilters(topics=frozenset({"exchange_rate"}))
     )
     assert [h.article.id for h in hits.hits] == ["exchange-rate"]
-
-
-def test_the_history_model_judges_only_a_first_article_the_examples_classifier_knows() -> None:
-    from kb_service.knowledge import reads_history
-    from kb_service.search import Evidence, ScoredArticle
-
-    ranked = [ScoredArticle("a", 0.9, 0.9, 0.0), ScoredArticle("b", 0.5, 0.5, 0.0)]
-    assert reads_history(ranked, Evidence({}, 0.0, {}, {}, {"a": 0.7, "b": 0.3}))
-    assert not reads_history(ranked, Evidence({}, 0.0, {}, {}, {"b": 0.9, "c": 0.1}))
-    assert not reads_history(ranked, Evidence({}, 0.0, {}, {"a": [0.9]}, {}))  # votes, no classifier
-    assert not reads_history([], Evidence({}, 0.0, {}, {}, {"a": 1.0}))

@@ -15,6 +15,7 @@ from kb_service.search import (
     example_scores,
     normalise_keyword,
     rank,
+    reads_history,
 )
 
 POLICY = RankingPolicy(
@@ -155,3 +156,11 @@ def test_the_example_classifier_can_lift_an_article_and_counts_as_examples_decid
     # An article only the classifier finds plausible becomes a candidate; a faint one does not.
     ranked = rank(Evidence({"a": [0.6]}, 0.2, {}, {}, {"c": 0.6, "d": 0.01}), policy)
     assert {r.article_id for r in ranked} == {"a", "c"}
+
+
+def test_the_history_model_judges_only_a_first_article_the_examples_classifier_knows() -> None:
+    ranked = [ScoredArticle("a", 0.9, 0.9, 0.0), ScoredArticle("b", 0.5, 0.5, 0.0)]
+    assert reads_history(ranked, Evidence({}, 0.0, {}, {}, {"a": 0.7, "b": 0.3}))
+    assert not reads_history(ranked, Evidence({}, 0.0, {}, {}, {"b": 0.9, "c": 0.1}))
+    assert not reads_history(ranked, Evidence({}, 0.0, {}, {"a": [0.9]}, {}))  # votes, no classifier
+    assert not reads_history([], Evidence({}, 0.0, {}, {}, {"a": 1.0}))
