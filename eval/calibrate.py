@@ -8,10 +8,10 @@ query's evidence once, then:
    imported as examples), the example weight and temperature and the weight of the classifier
    fitted on the examples with the best top-1;
 2. confidence: a logistic model per mode over the signals in kb_service/confidence.py, fitted
-   by 5-fold cross-validation; the out-of-fold probabilities choose the answer threshold (the
-   most right answers with at most --max-wrong of routine messages answered wrongly and at most
-   --max-oos of out-of-scope ones answered) and the clarify threshold (at most --max-clarify of
-   routine messages clarified);
+   by 5-fold cross-validation; each model's out-of-fold probabilities choose its own answer
+   threshold (the most right answers with at most --max-wrong of routine messages answered
+   wrongly and at most --max-oos of out-of-scope ones answered) and clarify threshold (at most
+   --max-clarify of routine and 10% of out-of-scope messages clarified);
 3. writes both models, fitted on everything, to kb_service/calibration.json and prints the
    KB_* settings to put in config.py and the README.
 """
