@@ -11,8 +11,10 @@ query's evidence once, then:
    by 5-fold cross-validation; each model's out-of-fold probabilities choose its own answer
    threshold (the most right answers with at most --max-wrong of routine messages answered
    wrongly and at most --max-oos of out-of-scope ones answered) and clarify threshold (at most
-   --max-clarify of routine and 10% of out-of-scope messages clarified);
-3. writes both models, fitted on everything, to kb_service/calibration.json and prints the
+   --max-clarify of routine and 10% of out-of-scope messages clarified); and per mode the
+   runner-up model (how likely each of the next three articles is the right one), the same way,
+   with the sensitive-topic handoffs it gives the action server;
+3. writes the models, fitted on everything, to kb_service/calibration.json and prints the
    KB_* settings to put in config.py and the README.
 """
 
@@ -34,10 +36,14 @@ from kb_service.confidence import (
     DEFAULT_CALIBRATION,
     HISTORY_SIGNALS,
     RELIABILITY_SIGNALS,
+    RUNNER_UP_DEPTH,
+    RUNNER_UP_SIGNALS,
     Calibration,
     ConfidenceModel,
     Reliability,
+    RunnerUpModel,
     first_two,
+    runner_up_signals,
     signals,
 )
 from kb_service.config import Settings
@@ -156,12 +162,51 @@ class Mode:
     right: np.ndarray  # first article right (always False out of scope)
     in_scope: np.ndarray
     out_of_fold: np.ndarray  # P(right) from a model that never saw the query's fold
+    runner_up: RunnerUpModel | None = None  # fitted on every query, for the service
+    # Per query, (article id, P(right) out of fold) for the first hit and the runner-ups.
+    likely: list[list[tuple[str, float]]] | None = None
+
+
+def fit_with_reliability(
+    rows: list[list[float]],
+    keys: list[tuple[str, str]],
+    right: np.ndarray,
+    folds: np.ndarray,
+    in_scope: np.ndarray,
+    *,
+    features: tuple[str, ...],
+) -> tuple[ConfidenceModel, np.ndarray]:
+    """A logistic model over `rows` plus the reliability of each row's `keys` (the pair of
+    articles it is about), out of fold: each row's reliability from the other folds' labelled
+    questions and its probability from a model fitted on them. Returns the model fitted on
+    everything, with its table, and the out-of-fold probabilities."""
+
+    def table(where: np.ndarray) -> Reliability:
+        chosen = np.where(where & in_scope)[0]
+        return Reliability.count(
+            [keys[n][0] for n in chosen], [keys[n][1] for n in chosen], right[chosen].tolist()
+        )
+
+    encoded = np.zeros((len(rows), len(RELIABILITY_SIGNALS)))
+    for fold in range(FOLDS):
+        counts = table(folds != fold)
+        for n in np.where(folds == fold)[0]:
+            values = counts.of(*keys[n])
+            encoded[n] = [values[f] for f in RELIABILITY_SIGNALS]
+    x = np.hstack([np.array(rows), encoded])
+    y = right.astype(float)
+    oof = np.zeros(len(rows))
+    for fold in range(FOLDS):
+        test = folds == fold
+        model = fit_model(x[~test], y[~test], features)
+        oof[test] = [model.probability(dict(zip(features, row, strict=True))) for row in x[test]]
+    final = replace(fit_model(x, y, features), reliability=table(np.ones(len(rows), dtype=bool)))
+    return final, oof
 
 
 def build_mode(name: str, queries: list[Query], policy: RankingPolicy, signal_names: tuple[str, ...]) -> Mode:
-    """Signals per query, the reliability tables out of fold (each query's from the other
-    folds' labelled questions), then the model out of fold and on everything."""
-    features = (*signal_names, *RELIABILITY_SIGNALS)
+    """Signals per query, the reliability of its first two articles, the confidence model out
+    of fold and on everything; then the runner-up model."""
     rows, right, pairs = [], [], []
     for q in queries:
         ranked = rank(q.evidence, policy)
@@ -170,31 +215,46 @@ def build_mode(name: str, queries: list[Query], policy: RankingPolicy, signal_na
         right.append(bool(ranked) and ranked[0].article_id == q.expected)
         pairs.append(first_two(ranked))
     y = np.array(right)
-    folds = np.array([q.fold for q in queries])
     in_scope = np.array([q.expected is not None for q in queries])
-
-    def reliability(where: np.ndarray) -> Reliability:
-        chosen = np.where(where & in_scope)[0]
-        return Reliability.count(
-            [pairs[i][0] for i in chosen], [pairs[i][1] for i in chosen], y[chosen].tolist()
-        )
-
-    encoded = np.zeros((len(queries), len(RELIABILITY_SIGNALS)))
-    for fold in range(FOLDS):
-        table = reliability(folds != fold)
-        for i in np.where(folds == fold)[0]:
-            values = table.of(*pairs[i])
-            encoded[i] = [values[f] for f in RELIABILITY_SIGNALS]
-    x = np.hstack([np.array(rows), encoded])
-    oof = np.zeros(len(queries))
-    for fold in range(FOLDS):
-        test = folds == fold
-        model = fit_model(x[~test], y[~test].astype(float), features)
-        oof[test] = [model.probability(dict(zip(features, row, strict=True))) for row in x[test]]
-    final = replace(
-        fit_model(x, y.astype(float), features), reliability=reliability(np.ones(len(y), dtype=bool))
+    final, oof = fit_with_reliability(
+        rows,
+        pairs,
+        y,
+        np.array([q.fold for q in queries]),
+        in_scope,
+        features=(*signal_names, *RELIABILITY_SIGNALS),
     )
-    return Mode(name, final, y, in_scope, oof)
+    mode = Mode(name, final, y, in_scope, oof)
+    fit_runner_up(mode, queries, policy)
+    return mode
+
+
+def fit_runner_up(mode: Mode, queries: list[Query], policy: RankingPolicy) -> None:
+    """The runner-up model, the same way as the confidence model, its reliability keyed
+    (runner-up, first); its `first_confidence` is the confidence model's out-of-fold
+    probability. Also keeps each query's out-of-fold likelihoods for the sensitive report."""
+    rows, right, keys, owner = [], [], [], []
+    mode.likely = []
+    for i, q in enumerate(queries):
+        ranked = rank(q.evidence, policy)
+        mode.likely.append([(ranked[0].article_id, float(mode.out_of_fold[i]))] if ranked else [])
+        for k in range(1, min(len(ranked), RUNNER_UP_DEPTH + 1)):
+            values = runner_up_signals(ranked, k, float(mode.out_of_fold[i]))
+            rows.append([values[f] for f in RUNNER_UP_SIGNALS])
+            right.append(ranked[k].article_id == q.expected)
+            keys.append((ranked[k].article_id, ranked[0].article_id))
+            owner.append(i)
+    final, oof = fit_with_reliability(
+        rows,
+        keys,
+        np.array(right),
+        np.array([queries[i].fold for i in owner]),
+        np.array([queries[i].expected is not None for i in owner]),
+        features=(*RUNNER_UP_SIGNALS, *RELIABILITY_SIGNALS),
+    )
+    mode.runner_up = RunnerUpModel(final)
+    for n, i in enumerate(owner):
+        mode.likely[i].append((keys[n][0], float(oof[n])))
 
 
 def outcomes(mode: Mode, answer: float, clarify: float) -> dict[str, float]:
@@ -231,6 +291,29 @@ def choose_thresholds(
             break
         clarify = candidate
     return round(float(answer), 3), round(float(clarify), 2)
+
+
+def sensitive_handoffs(
+    mode: Mode, queries: list[Query], sensitive: set[str], floor: float, likelihood: float
+) -> dict[str, float]:
+    """The action server's sensitive-topic rule on out-of-fold likelihoods (without its check
+    for a disowned payment): handed over when the first hit is at least `floor` likely right
+    and it, or a runner-up at least `likelihood` likely right, is sensitive."""
+    assert mode.likely is not None
+    fired = np.array(
+        [
+            bool(hits)
+            and hits[0][1] >= floor
+            and (hits[0][0] in sensitive or any(a in sensitive and p >= likelihood for a, p in hits[1:]))
+            for hits in mode.likely
+        ]
+    )
+    about = np.array([q.expected in sensitive for q in queries])
+    return {
+        "sensitive": float(fired[about].mean()),
+        "others": float(fired[mode.in_scope & ~about].mean()),
+        "out_of_scope": float(fired[~mode.in_scope].mean()),
+    }
 
 
 def describe(mode: Mode, answer: float, clarify: float) -> str:
@@ -301,7 +384,17 @@ def main() -> None:
     print("  " + describe(articles, answer, clarify))
     print("  " + describe(history, history_answer, history_clarify))
 
-    calibration = Calibration(articles.model, history.model)
+    sensitive = {a.id for a in kb.articles() if a.escalation == "always"}
+    print("\nsensitive topics handed over (out of fold; the actions' ACTIONS_SENSITIVE_* settings):")
+    for mode in (articles, history):
+        for floor, likelihood in itertools.product((0.15, 0.2), (0.06, 0.08, 0.1)):
+            rates = sensitive_handoffs(mode, queries, sensitive, floor, likelihood)
+            print(
+                f"  {mode.name}: min confidence {floor}, runner-up likelihood {likelihood}: "
+                + ", ".join(f"{k} {v:.1%}" for k, v in rates.items())
+            )
+
+    calibration = Calibration(articles.model, history.model, articles.runner_up, history.runner_up)
     calibration.save(args.out)
     print(f"\nwrote {args.out}\nsettings:")
     for name in (

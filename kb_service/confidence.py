@@ -1,9 +1,12 @@
-"""How likely the first article is the right answer: a small logistic model over ranking signals.
+"""How likely the first article is the right answer: a small logistic model over ranking signals;
+and, for the few articles ranked behind it, how likely each of those is the right one instead.
 
 The fused score alone is a weak signal (a high score can still be a near tie; a modest one can
 be a clear winner that keywords and past examples agree on). `make calibrate` fits two models by
 cross-validation on labelled questions and out-of-scope ones: `articles`, for a service without
-past examples, and `history`, for one that holds them. Both are saved in calibration.json.
+past examples, and `history`, for one that holds them. Both are saved in calibration.json, each
+with its runner-up model (`RunnerUpModel`): the action server hands a customer to a person when
+a sensitive article behind the first hit is a likely answer.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ HISTORY_SIGNALS = (
 )
 # From the labelled questions the model was fitted on (see Reliability).
 RELIABILITY_SIGNALS = ("article_reliability", "pair_reliability")
+# For an article ranked behind the first (see RunnerUpModel), beside RELIABILITY_SIGNALS.
+RUNNER_UP_SIGNALS = ("first_confidence", "gap", "score", "second")
+RUNNER_UP_DEPTH = 3  # the articles ranked second to fourth
 
 
 def logit(p: float) -> float:
@@ -160,10 +166,12 @@ class ConfidenceModel:
         return values
 
     @classmethod
-    def linear(cls, weights: Mapping[str, float], *, bias: float) -> ConfidenceModel:
+    def linear(
+        cls, weights: Mapping[str, float], *, bias: float, reliability: Reliability | None = None
+    ) -> ConfidenceModel:
         """A model over raw (unstandardised) signals, for tests and the fallback."""
         n = len(weights)
-        return cls(tuple(weights), (0.0,) * n, (1.0,) * n, tuple(weights.values()), bias)
+        return cls(tuple(weights), (0.0,) * n, (1.0,) * n, tuple(weights.values()), bias, reliability)
 
     def probability(self, values: Mapping[str, float]) -> float:
         z = self.bias
@@ -199,18 +207,68 @@ class ConfidenceModel:
         )
 
 
+def runner_up_signals(ranked: Sequence[ScoredArticle], k: int, confidence: float) -> dict[str, float]:
+    """The features of `ranked[k]` (k >= 1) for the runner-up model, before reliability."""
+    return {
+        "first_confidence": logit(confidence),
+        "gap": ranked[0].score - ranked[k].score,
+        "score": ranked[k].score,
+        "second": float(k == 1),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerUpModel:
+    """P(an article ranked behind the first is the right answer), for the second to the
+    (depth + 1)th: a logistic model over how far behind it is, how sure the first is, and how
+    often it was the right one behind that first article on labelled questions. `model`'s
+    reliability table counts, keyed (runner-up, first), the times the runner-up was right."""
+
+    model: ConfidenceModel
+    depth: int = RUNNER_UP_DEPTH
+
+    def likelihood(self, ranked: Sequence[ScoredArticle], k: int, confidence: float) -> float:
+        values = runner_up_signals(ranked, k, confidence)
+        if self.model.reliability is not None:
+            values.update(self.model.reliability.of(ranked[k].article_id, ranked[0].article_id))
+        return self.model.probability(values)
+
+    def to_json(self) -> dict[str, object]:
+        return {"depth": self.depth, "model": self.model.to_json()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunnerUpModel:
+        return cls(ConfidenceModel.from_json(data["model"]), int(data["depth"]))
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """The two fitted models; `confidence` picks by whether the service holds examples."""
+    """The two fitted models; `confidence` picks by whether the service holds examples. The
+    runner-up models are absent from a calibration fitted before they existed."""
 
     articles: ConfidenceModel
     history: ConfidenceModel
+    articles_runner_up: RunnerUpModel | None = None
+    history_runner_up: RunnerUpModel | None = None
 
     def confidence(
         self, query: str, ranked: Sequence[ScoredArticle], evidence: Evidence, *, history: bool
     ) -> float:
         model = self.history if history else self.articles
         return model.probability(model.signals(query, ranked, evidence))
+
+    def likelihoods(
+        self, ranked: Sequence[ScoredArticle], confidence: float, *, history: bool
+    ) -> list[float]:
+        """P(right) for the first articles of `ranked`: the confidence for the first, then the
+        runner-up model's for the next `depth` (none without a runner-up model)."""
+        if not ranked:
+            return []
+        runner_up = self.history_runner_up if history else self.articles_runner_up
+        if runner_up is None:
+            return [confidence]
+        last = min(len(ranked), runner_up.depth + 1)
+        return [confidence, *(runner_up.likelihood(ranked, k, confidence) for k in range(1, last))]
 
     @classmethod
     def fallback(cls) -> Calibration:
@@ -219,7 +277,12 @@ class Calibration:
         return cls(model, model)
 
     def save(self, path: Path) -> None:
-        data = {"articles": self.articles.to_json(), "history": self.history.to_json()}
+        data: dict[str, object] = {"articles": self.articles.to_json(), "history": self.history.to_json()}
+        if self.articles_runner_up is not None and self.history_runner_up is not None:
+            data["runner_up"] = {
+                "articles": self.articles_runner_up.to_json(),
+                "history": self.history_runner_up.to_json(),
+            }
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
@@ -229,4 +292,10 @@ class Calibration:
             log.warning("no calibration at %s (make calibrate); using a conservative default", path)
             return cls.fallback()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(ConfidenceModel.from_json(data["articles"]), ConfidenceModel.from_json(data["history"]))
+        runner_up = data.get("runner_up") or {}
+        return cls(
+            ConfidenceModel.from_json(data["articles"]),
+            ConfidenceModel.from_json(data["history"]),
+            RunnerUpModel.from_json(runner_up["articles"]) if runner_up else None,
+            RunnerUpModel.from_json(runner_up["history"]) if runner_up else None,
+        )

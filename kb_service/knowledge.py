@@ -85,6 +85,7 @@ class SearchResult:
     confidence: float = 0.0  # calibrated P(first hit is the right article)
     candidates: list[str] = field(default_factory=list)  # what a clarification offers
     decided_by_examples: bool = False
+    likelihoods: list[float] = field(default_factory=list)  # P(right) of the first few hits
     encode_ms: float = 0.0
     rank_ms: float = 0.0
 
@@ -282,6 +283,8 @@ class KnowledgeBase:
                     classifier={aid: p for aid, p in evidence.classifier.items() if aid in admitted},
                 )
             ranked, confidence, verdict = self.decide(query, evidence)
+            history = reads_history(ranked, evidence)
+            likelihoods = self.calibration.likelihoods(ranked[:top_k], confidence, history=history)
             hits = [self._hit(r, query_vector[0]) for r in ranked[:top_k]]
             candidates = (
                 [a.article_id for a in competing(ranked, self.policy)] if verdict == "clarify" else []
@@ -293,6 +296,7 @@ class KnowledgeBase:
             round(confidence, 4),
             candidates,
             decided_by_examples(ranked, self.policy),
+            [round(p, 4) for p in likelihoods],
             (encoded - started) * 1000,
             (done - encoded) * 1000,
         )

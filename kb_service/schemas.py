@@ -41,6 +41,12 @@ class SearchHit(BaseModel):
     topic: str
     escalation: Escalation
     examples: int = Field(0, description="How many of the nearest past examples name this article.")
+    likelihood: float | None = Field(
+        None,
+        description="Calibrated probability that this hit is the right article: the confidence for "
+        "the first hit, the runner-up model's for the next three, null further down (or with no "
+        "runner-up model fitted).",
+    )
 
 
 class SearchResponse(BaseModel):

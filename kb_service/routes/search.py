@@ -40,8 +40,9 @@ def search(body: SearchRequest, kb: KnowledgeBaseDep, settings: SettingsDep) -> 
                 topic=hit.article.topic,
                 escalation=hit.article.escalation,
                 examples=hit.votes,
+                likelihood=result.likelihoods[i] if i < len(result.likelihoods) else None,
             )
-            for hit in result.hits
+            for i, hit in enumerate(result.hits)
         ],
     )
     # Serialised here, once: returning the model would make FastAPI validate it a second time

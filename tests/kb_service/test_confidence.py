@@ -9,10 +9,13 @@ from kb_service.confidence import (
     ARTICLE_SIGNALS,
     HISTORY_SIGNALS,
     RELIABILITY_SIGNALS,
+    RUNNER_UP_SIGNALS,
     Calibration,
     ConfidenceModel,
     Reliability,
+    RunnerUpModel,
     logit,
+    runner_up_signals,
     signals,
 )
 from kb_service.search import Evidence, ScoredArticle
@@ -105,3 +108,68 @@ def test_reliability_is_smoothed_towards_the_article_then_the_overall_rate() -> 
     unseen = table.of("new-article", "a")
     assert unseen["article_reliability"] == pytest.approx(logit(0.75))
     assert Reliability.from_json(table.to_json()) == table
+
+
+def test_runner_up_signals_describe_a_later_article_against_the_first() -> None:
+    ranked = [
+        ScoredArticle("a", 0.9, 0.9, 0.0),
+        ScoredArticle("b", 0.7, 0.7, 0.0),
+        ScoredArticle("c", 0.6, 0.6, 0.0),
+    ]
+    s = runner_up_signals(ranked, 2, 0.5)
+    assert s == {"first_confidence": 0.0, "gap": pytest.approx(0.3), "score": 0.6, "second": 0.0}
+    assert runner_up_signals(ranked, 1, 0.5)["second"] == 1.0
+
+
+def test_the_runner_up_model_reads_how_often_that_runner_up_was_right_behind_that_first() -> None:
+    # b was the right one behind a three times out of four; c never behind a.
+    table = Reliability.count(
+        ["b", "b", "b", "b", "c", "c"], ["a"] * 6, [True, True, True, False, False, False]
+    )
+    model = RunnerUpModel(
+        ConfidenceModel.linear({"pair_reliability": 1.0}, bias=0.0, reliability=table), depth=2
+    )
+    ranked = [
+        ScoredArticle("a", 0.9, 0.9, 0.0),
+        ScoredArticle("b", 0.8, 0.8, 0.0),
+        ScoredArticle("c", 0.8, 0.8, 0.0),
+    ]
+    assert model.likelihood(ranked, 1, 0.5) > 0.5 > model.likelihood(ranked, 2, 0.5)
+    calibration = Calibration(
+        ConfidenceModel.linear({"top": 0.0}, bias=0.0),
+        ConfidenceModel.linear({"top": 0.0}, bias=0.0),
+        model,
+        model,
+    )
+    likelihoods = calibration.likelihoods(ranked, 0.4, history=False)
+    assert likelihoods[0] == 0.4  # the first article's is the confidence
+    assert len(likelihoods) == 3
+    assert calibration.likelihoods(ranked[:2], 0.4, history=True) == likelihoods[:2]
+    assert calibration.likelihoods([], 0.4, history=False) == []
+
+
+def test_without_a_runner_up_model_only_the_first_has_a_likelihood(tmp_path: Path) -> None:
+    calibration = Calibration(
+        ConfidenceModel.linear({"top": 1.0}, bias=0.0), ConfidenceModel.linear({"top": 1.0}, bias=0.0)
+    )
+    ranked = [ScoredArticle("a", 0.9, 0.9, 0.0), ScoredArticle("b", 0.8, 0.8, 0.0)]
+    assert calibration.likelihoods(ranked, 0.7, history=False) == [0.7]
+    calibration.save(tmp_path / "c.json")
+    assert Calibration.load(tmp_path / "c.json") == calibration
+
+
+def test_runner_up_models_round_trip_through_the_file(tmp_path: Path) -> None:
+    table = Reliability.count(["b"], ["a"], [True])
+    runner_up = RunnerUpModel(ConfidenceModel.linear({"gap": -3.0}, bias=0.1, reliability=table), depth=3)
+    model = ConfidenceModel.linear({"top": 3.0}, bias=-1.0)
+    calibration = Calibration(model, model, runner_up, runner_up)
+    calibration.save(tmp_path / "c.json")
+    assert Calibration.load(tmp_path / "c.json") == calibration
+
+
+def test_the_shipped_calibration_has_runner_up_models() -> None:
+    calibration = Calibration.load()
+    for runner_up in (calibration.articles_runner_up, calibration.history_runner_up):
+        assert runner_up is not None
+        assert runner_up.model.reliability is not None
+        assert set(runner_up.model.features) == {*RUNNER_UP_SIGNALS, *RELIABILITY_SIGNALS}

@@ -63,9 +63,15 @@ def test_a_question_about_a_new_card_finds_the_arrival_article(
 
 def test_sensitive_and_out_of_scope_questions(first_start: tuple[RunningService, dict]) -> None:
     service, _ = first_start
-    stolen = search(service, "someone stole my wallet with my kestrel card in it")
+    stolen = search(service, "someone stole my wallet with my kestrel card in it", top_k=6)
     assert top_id(stolen) == "lost-or-stolen-card"
     assert stolen["hits"][0]["escalation"] == "always"  # type: ignore[index]
+    # Each of the first four hits says how likely it is the right article (the runner-up
+    # model's), the first's being the confidence; further down, none.
+    likelihoods = [h["likelihood"] for h in stolen["hits"]]  # type: ignore[index]
+    assert likelihoods[0] == stolen["confidence"]
+    assert all(0 <= p < likelihoods[0] for p in likelihoods[1:4])
+    assert all(p is None for p in likelihoods[4:])
     assert search(service, "what is a good recipe for banana bread")["verdict"] == "none"
 
 
