@@ -50,10 +50,17 @@ class KBClient:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
         self._token = token
 
-    async def search(self, query: str, *, top_k: int = 5, exclude: Sequence[str] = ()) -> Dict[str, Any]:
+    async def search(
+        self, query: str, *, top_k: int = 5, exclude: Sequence[str] = (), escalation: Sequence[str] = ()
+    ) -> Dict[str, Any]:
         body: Dict[str, Any] = {"query": query[:1000], "top_k": top_k}
+        filters: Dict[str, Any] = {}
         if exclude:
-            body["filters"] = {"exclude_ids": list(exclude)}
+            filters["exclude_ids"] = list(exclude)
+        if escalation:
+            filters["escalation"] = list(escalation)
+        if filters:
+            body["filters"] = filters
         response = await _send(self._client, "POST", "/search", attempts=2, json=body)
         return response.json()  # type: ignore[no-any-return]
 

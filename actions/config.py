@@ -33,8 +33,9 @@ class ActionsSettings(BaseSettings):
     # Escalation policy (actions/escalation.py)
     failures_before_handoff: int = Field(2, ge=1)
     abuse_warnings_before_handoff: int = Field(1, ge=0)
-    sensitive_margin: float = Field(0.10, ge=0)
     sensitive_min_confidence: float = Field(0.2, ge=0, le=1)
+    sensitive_runner_up_likelihood: float = Field(0.08, ge=0, le=1.01)
+    sensitive_margin: float = Field(0.10, ge=0)
     sensitive_runner_up_below: float = Field(0.8, ge=0, le=1.01)
 
     # Answers

@@ -46,15 +46,18 @@ PRIORITY = {
 class EscalationPolicy:
     failures_before_handoff: int = 2
     abuse_warnings_before_handoff: int = 1
-    # A sensitive article this close to the top hit's score counts as the topic: a wrong
-    # "answer" costs little, a compromised card left with the bot costs a lot.
-    sensitive_margin: float = 0.10
-    # ...but only when the search matched something: a plausible answer (a clarification or
-    # better), or a first hit at least this likely to be right. A vague message that matched
-    # nothing ("the app is doing the weird thing") is never taken for a sensitive case.
+    # The search matched something: a plausible answer (a clarification or better), or a first
+    # hit at least this likely to be right. A vague message that matched nothing ("the app is
+    # doing the weird thing") is never taken for a sensitive case.
     sensitive_min_confidence: float = 0.2
-    # A sensitive article behind a first hit that is at least this likely right is taken for a
-    # neighbour, not the topic: the search is sure of the first article, which is not sensitive.
+    # A sensitive article behind the first hit counts as the topic when the knowledge service's
+    # runner-up model gives it at least this likelihood of being the right one: a wrong "answer"
+    # costs little, a compromised card left with the bot costs a lot.
+    sensitive_runner_up_likelihood: float = 0.08
+    # With no likelihoods in the hits (a knowledge service without a runner-up model): a
+    # sensitive article this close to the top hit's score counts, while the top hit is less
+    # than `sensitive_runner_up_below` likely right.
+    sensitive_margin: float = 0.10
     sensitive_runner_up_below: float = 0.8
 
 
@@ -98,22 +101,27 @@ def decide(signal: Signal, *, failures: int, abuse: int, policy: EscalationPolic
 
 def sensitive_hit(result: Dict[str, Any], policy: EscalationPolicy) -> Optional[Dict[str, Any]]:
     """The `escalation: always` article the customer's message is about, if any: the top hit
-    when the search found something plausible, or one scoring within `sensitive_margin` of it
-    while the top hit is less than `sensitive_runner_up_below` likely right."""
+    when the search found something plausible, or a runner-up likely enough to be the right one
+    (see EscalationPolicy)."""
     hits: List[Dict[str, Any]] = result.get("hits") or []
-    plausible = (
-        result["verdict"] != "none" or result.get("confidence", 0.0) >= policy.sensitive_min_confidence
-    )
-    if not plausible or not hits:
+    sensitive = [h for h in hits if h.get("escalation") == "always"]
+    if not sensitive:
+        return None
+    confidence = result.get("confidence", 0.0)
+    if result["verdict"] == "none" and confidence < policy.sensitive_min_confidence:
+        return None
+    if hits[0] is sensitive[0]:
+        return hits[0]
+    return _sensitive_runner_up(hits, sensitive, confidence, policy)
+
+
+def _sensitive_runner_up(
+    hits: List[Dict[str, Any]], sensitive: List[Dict[str, Any]], confidence: float, policy: EscalationPolicy
+) -> Optional[Dict[str, Any]]:
+    if any(h.get("likelihood") is not None for h in hits):
+        threshold = policy.sensitive_runner_up_likelihood
+        return next((h for h in sensitive if (h.get("likelihood") or 0.0) >= threshold), None)
+    if confidence >= policy.sensitive_runner_up_below:
         return None
     top = hits[0]["score"]
-    if hits[0].get("escalation") == "always":
-        return hits[0]
-    if result.get("confidence", 0.0) >= policy.sensitive_runner_up_below:
-        return None
-    for hit in hits[1:]:
-        if top - hit["score"] > policy.sensitive_margin:
-            break
-        if hit.get("escalation") == "always":
-            return hit
-    return None
+    return next((h for h in sensitive if top - h["score"] <= policy.sensitive_margin), None)

@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.conversation import ConversationState, conversation_state
+from actions.disowned import disowns_payment
 from actions.errors import ActionsError, RejectedRequest
 from actions.escalation import Decision, Signal, decide, sensitive_hit
 from actions.handoff import ServiceAction, hand_over, present_sensitive
@@ -86,6 +87,8 @@ class ActionAnswerQuestion(ServiceAction):
             )
             return []
         sensitive = sensitive_hit(result, self.services.policy)
+        if sensitive is None and disowns_payment(text):
+            sensitive = await self._closest_sensitive(text)
         if sensitive is not None:
             return await present_sensitive(self, dispatcher, tracker, sensitive["article_id"])
         if verdict == "answer":
@@ -99,6 +102,18 @@ class ActionAnswerQuestion(ServiceAction):
             )
             return []
         return await self._no_answer(dispatcher, tracker, before.failures)
+
+    async def _closest_sensitive(self, text: str) -> Optional[Dict[str, Any]]:
+        """For a customer disowning a payment (actions/disowned.py): the sensitive article
+        closest to what they said, however far down the full ranking it is (a payment the
+        customer did not make reads much like payments in general)."""
+        try:
+            found = await self.services.kb.search(text, top_k=1, escalation=["always"])
+        except ActionsError as e:
+            log.warning("search for a sensitive article failed: %s", e)
+            return None
+        hits: List[Dict[str, Any]] = found.get("hits") or []
+        return hits[0] if hits else None
 
     async def _search(self, text: str, before: ConversationState) -> Dict[str, Any]:
         """Search the message; a short follow-up is searched with the question before it. When

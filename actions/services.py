@@ -24,8 +24,9 @@ class Services:
         return EscalationPolicy(
             failures_before_handoff=self.settings.failures_before_handoff,
             abuse_warnings_before_handoff=self.settings.abuse_warnings_before_handoff,
-            sensitive_margin=self.settings.sensitive_margin,
             sensitive_min_confidence=self.settings.sensitive_min_confidence,
+            sensitive_runner_up_likelihood=self.settings.sensitive_runner_up_likelihood,
+            sensitive_margin=self.settings.sensitive_margin,
             sensitive_runner_up_below=self.settings.sensitive_runner_up_below,
         )
 

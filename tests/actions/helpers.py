@@ -76,6 +76,8 @@ class FakeBackends:
     search_result: Dict[str, Any] = field(default_factory=lambda: {"verdict": "none", "hits": []})
     # Per set of excluded article ids, when a search with that exclusion answers differently.
     results_excluding: Dict[Tuple[str, ...], Dict[str, Any]] = field(default_factory=dict)
+    # What a search restricted to `escalation: always` articles answers.
+    sensitive_result: Dict[str, Any] = field(default_factory=lambda: {"verdict": "none", "hits": []})
     searches: List[str] = field(default_factory=list)
     excluded: List[List[str]] = field(default_factory=list)
     examples_sent: List[Dict[str, Any]] = field(default_factory=list)
@@ -92,9 +94,12 @@ class FakeBackends:
             raise httpx.ConnectError("kb down", request=request)
         if request.url.path == "/search":
             body = json.loads(request.content)
-            exclude = tuple((body.get("filters") or {}).get("exclude_ids") or ())
+            filters = body.get("filters") or {}
+            exclude = tuple(filters.get("exclude_ids") or ())
             self.searches.append(body["query"])
             self.excluded.append(list(exclude))
+            if filters.get("escalation") == ["always"]:
+                return httpx.Response(200, json=self.sensitive_result)
             return httpx.Response(200, json=self.results_excluding.get(exclude, self.search_result))
         if request.url.path == "/examples":
             self.examples_sent.append(json.loads(request.content))

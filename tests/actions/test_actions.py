@@ -277,6 +277,33 @@ def test_a_sensitive_article_far_behind_does_not_count(backends: FakeBackends, s
     assert not result.paused
 
 
+def test_a_disowned_payment_hands_over_with_the_closest_sensitive_article(
+    backends: FakeBackends, svc
+) -> None:
+    # The full ranking is sure of a routine article and holds nothing sensitive; the customer
+    # says they did not make the payment, so the closest sensitive article is the topic.
+    backends.search_result = {"verdict": "answer", "confidence": 0.95, "hits": [hit("card-arrival", 0.9)]}
+    backends.sensitive_result = {"verdict": "none", "hits": [hit("lost-or-stolen-card", 0.5)]}
+    result = run(
+        ActionAnswerQuestion(svc), [user("a card payment I never made went out today", "ask_question")]
+    )
+    assert (result.decisions[-1]["reason"], result.decisions[-1]["article_id"]) == (
+        "sensitive_topic",
+        "lost-or-stolen-card",
+    )
+    assert len(backends.searches) == 2
+
+
+def test_a_routine_message_never_looks_for_a_sensitive_article(backends: FakeBackends, svc) -> None:
+    backends.search_result = {"verdict": "answer", "confidence": 0.95, "hits": [hit("card-arrival", 0.9)]}
+    backends.sensitive_result = {"verdict": "none", "hits": [hit("lost-or-stolen-card", 0.5)]}
+    result = run(
+        ActionAnswerQuestion(svc), [user("I made a card payment today, when does it show?", "ask_question")]
+    )
+    assert result.decisions[0]["kind"] == "answer"
+    assert len(backends.searches) == 1
+
+
 def test_asking_for_a_person_sends_the_whole_context(backends: FakeBackends, svc) -> None:
     metadata = {"page": "/cards", "locale": "en-GB", "customer_id": "cus_42"}
     events = [

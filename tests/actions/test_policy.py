@@ -46,8 +46,8 @@ def test_priorities() -> None:
     assert decide(Signal.ABUSE, failures=0, abuse=5, policy=POLICY).priority == "low"
 
 
-def hit(article_id: str, score: float, escalation: str = "none") -> dict:
-    return {"article_id": article_id, "score": score, "escalation": escalation}
+def hit(article_id: str, score: float, escalation: str = "none", likelihood: float | None = None) -> dict:
+    return {"article_id": article_id, "score": score, "escalation": escalation, "likelihood": likelihood}
 
 
 @pytest.mark.parametrize(
@@ -65,6 +65,20 @@ def hit(article_id: str, score: float, escalation: str = "none") -> dict:
         # A "none" that is still a plausible first hit (over the sensitive floor) counts.
         ("none", 0.35, [hit("a", 0.9, "always")], "a"),
         ("answer", 0.95, [], None),
+        # With the knowledge service's likelihoods, a runner-up counts by how likely it is the
+        # right article, however close its score (the margin rule is only the fallback).
+        ("answer", 0.9, [hit("a", 0.9, likelihood=0.9), hit("b", 0.89, "always", 0.03)], None),
+        ("clarify", 0.7, [hit("a", 0.9, likelihood=0.7), hit("b", 0.7, "always", 0.2)], "b"),
+        # The first sensitive runner-up likely enough, not merely the first sensitive one.
+        (
+            "clarify",
+            0.7,
+            [hit("a", 0.9, likelihood=0.7), hit("b", 0.8, "always", 0.01), hit("c", 0.7, "always", 0.1)],
+            "c",
+        ),
+        ("none", 0.05, [hit("a", 0.5, likelihood=0.05), hit("b", 0.5, "always", 0.5)], None),
+        # Below a likely runner-up there is nothing else: a later hit has no likelihood.
+        ("answer", 0.9, [hit("a", 0.9, likelihood=0.9), hit("b", 0.89, "always")], None),
     ],
 )
 def test_sensitive_hit(verdict: str, confidence: float, hits: list, expected: str) -> None:

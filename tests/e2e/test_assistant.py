@@ -78,6 +78,13 @@ def test_a_sensitive_topic_gives_safety_steps_then_a_person(stack: Stack) -> Non
     assert (handoff["kind"], handoff["reason"]) == ("handoff", "sensitive_topic")
 
 
+def test_a_disowned_payment_goes_to_a_person_as_a_sensitive_case(stack: Stack) -> None:
+    reply = decisions(
+        stack.say(new_sender(), "the app shows I took £200 out of a cash machine yesterday but I didn't")
+    )
+    assert (reply[-1]["kind"], reply[-1]["reason"]) == ("handoff", "sensitive_topic")
+
+
 def new_sender() -> str:
     return f"e2e-{uuid.uuid4().hex[:8]}"
 
