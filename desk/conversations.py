@@ -121,8 +121,7 @@ class Conversations:
         """The messages a widget is sent, stored after `after` and before `before`, oldest first."""
         return [
             MessageView.of(m)
-            for m in self.store.messages(conversation_id, after=after, roles=CUSTOMER_ROLES)
-            if m.id < before
+            for m in self.store.messages(conversation_id, after=after, before=before, roles=CUSTOMER_ROLES)
         ]
 
     def older(self, conversation_id: str, before: int) -> tuple[list[MessageView], bool]:

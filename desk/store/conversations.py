@@ -37,7 +37,12 @@ class ConversationRecords(Protocol):
         record: RecordMessage | None = None,
     ) -> tuple[Message, bool]: ...
     def messages(
-        self, conversation_id: str, *, after: int = 0, roles: Iterable[str] | None = None
+        self,
+        conversation_id: str,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        roles: Iterable[str] | None = None,
     ) -> list[Message]: ...
     def last_message(self, conversation_id: str, roles: Iterable[str]) -> Message | None: ...
     def latest_messages(
@@ -142,10 +147,19 @@ class SqlConversations(SqlEvents):
         return message, True
 
     def messages(
-        self, conversation_id: str, *, after: int = 0, roles: Iterable[str] | None = None
+        self,
+        conversation_id: str,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        roles: Iterable[str] | None = None,
     ) -> list[Message]:
+        """The messages with ids after `after` (and before `before`), oldest first."""
         sql = "SELECT * FROM messages WHERE conversation_id = ? AND id > ?"
         params: list[Any] = [conversation_id, after]
+        if before is not None:
+            sql += " AND id < ?"
+            params.append(before)
         if roles is not None:
             roles = list(roles)
             sql += f" AND role IN ({marks(roles)})"

@@ -113,3 +113,13 @@ def test_feedback_is_counted_the_same_on_both_engines(database_target: str):
     )
     assert store.feedback_counts() == {"lost-card": (2, 1), "fees": (0, 1)}
     store.close()
+
+
+def test_messages_between_two_ids_are_read_by_the_database(database_target: str):
+    store = Store(database_target)
+    store.create_conversation("c1", {})
+    ids = [store.add_message("c1", "customer", f"m{n}")[0].id for n in range(5)]
+    between = store.messages("c1", after=ids[0], before=ids[3])
+    assert [m.text for m in between] == ["m1", "m2"]
+    assert [m.text for m in store.messages("c1", after=ids[2])] == ["m3", "m4"]
+    store.close()
