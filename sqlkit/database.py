@@ -9,6 +9,7 @@ import logging
 import re
 import sqlite3
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -135,35 +136,36 @@ class Listener:
         self._stop()
 
 
-class Database:
-    """The interface; `connect` returns one of the two engines."""
+class Database(ABC):
+    """The interface; `connect` returns one of the two engines. Each implements the abstract
+    methods; migrations are shared."""
 
     dialect: str = ""
     skip_locked: str = ""
 
-    def transaction(self) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def transaction(self) -> Any: ...
 
-    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]: ...
 
-    def close(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def close(self) -> None: ...
 
-    def try_singleton(self, name: str) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def try_singleton(self, name: str) -> Any: ...
 
-    def notify(self, channel: str, payload: dict[str, Any]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def notify(self, channel: str, payload: dict[str, Any]) -> None: ...
 
+    @abstractmethod
     def listen(
         self,
         channel: str,
         callback: Callable[[dict[str, Any]], None],
         *,
         on_reconnect: Callable[[], None] | None = None,
-    ) -> Listener:
-        raise NotImplementedError
+    ) -> Listener: ...
 
     def schema_version(self) -> int:
         rows = self.rows("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version")
