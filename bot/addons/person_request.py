@@ -6,476 +6,50 @@ the customer who asked for a person gets an article. This detector looks for the
 itself: a verb of talking next to a person ("speak to an advisor", "put me through to someone"),
 a wish for a person ("I need a real human"), asking whether anyone is there, a call back, a
 refusal of the bot, or a complaint, and tolerates typos and text-speak ("tlk 2 sum1",
-"agnet pls", "complant"). Pure functions, no Rasa: the Rasa pipeline's
-Rasa component that applies it
-(`person_request_component.py`).
+"agnet pls", "complant"). Pure functions, no Rasa: `person_request_component.py` applies it in
+the Rasa pipeline. The words it reads are in `person_words.py`; how a message is read into words
+(text-speak, typos) in `spelling.py`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import AbstractSet, Iterable, List, Optional, Sequence
+from typing import AbstractSet, Iterable, Optional, Sequence
+
+from addons.person_words import (
+    ANYONE_THERE,
+    BOT_QUESTION,
+    BOT_QUESTION_WORDS,
+    BOT_WORDS,
+    CALL,
+    CALL_BACK,
+    COMPLAINT_PHRASES,
+    COMPLAINT_STEMS,
+    COMPLAINT_WORDS,
+    FILLER,
+    HAND_OVER,
+    MODAL,
+    PEOPLE,
+    PERSON_ACTS,
+    REFUSAL,
+    STRONG_PEOPLE,
+    TALK,
+    TEAM_REQUEST,
+    UNMISTAKABLE,
+    WANT,
+)
+from addons.spelling import spelled_words, words
+
+__all__ = ["COMPLAINT", "PERSON", "detect", "is_bot_question", "spelled_words", "words"]
 
 PERSON = "person"
 COMPLAINT = "complaint"
-
-# Text-speak and common misspellings, to a canonical word.
-SPELLINGS = {
-    "2": "to",
-    "u": "you",
-    "ur": "your",
-    "r": "are",
-    "pls": "please",
-    "plz": "please",
-    "plx": "please",
-    "spk": "speak",
-    "spek": "speak",
-    "actuall": "actual",
-    "tlk": "talk",
-    "tak": "talk",
-    "tlak": "talk",
-    "takl": "talk",
-    "sum1": "someone",
-    "some1": "someone",
-    "sumone": "someone",
-    "any1": "anyone",
-    "ne1": "anyone",
-    "every1": "everyone",
-    "no1": "noone",
-    "ppl": "people",
-    "peeps": "people",
-    "humn": "human",
-    "humna": "human",
-    "huamn": "human",
-    "hooman": "human",
-    "hoomans": "humans",
-    "hoomin": "human",
-    "humen": "human",
-    "hman": "human",
-    "agnt": "agent",
-    "agnet": "agent",
-    "agen": "agent",
-    "advsr": "advisor",
-    "advisr": "advisor",
-    "rep": "representative",
-    "reps": "representative",
-    "mngr": "manager",
-    "gimme": "give me",
-    "wanna": "want to",
-    "gotta": "got to",
-    "lemme": "let me",
-    "callback": "call back",
-    "cal": "call",
-    "gt": "get",
-    "rn": "right now",
-    "thru": "through",
-    "wit": "with",
-    "liv": "live",
-    "fone": "phone",
-    "wnat": "want",
-    "ther": "there",
-    "thier": "their",
-    "callbacks": "call back",
-    "chatbot": "bot",
-    "robot": "bot",
-    "bots": "bot",
-    "robots": "bot",
-}
-
-# Person words; spelled-out forms of these are matched with one typo allowed (long words only).
-PEOPLE = {
-    "human",
-    "humans",
-    "person",
-    "persons",
-    "people",
-    "agent",
-    "agents",
-    "advisor",
-    "adviser",
-    "advisors",
-    "advisers",
-    "representative",
-    "representatives",
-    "operator",
-    "operators",
-    "staff",
-    "colleague",
-    "colleagues",
-    "manager",
-    "supervisor",
-    "boss",
-    "employee",
-    "employees",
-    "someone",
-    "somebody",
-    "anyone",
-    "anybody",
-    "team",
-    "member",
-}
-# Vague people ("someone", "anyone", "team") name a person only next to a verb of talking.
-VAGUE_PEOPLE = {"someone", "somebody", "anyone", "anybody", "people", "team", "member"}
-STRONG_PEOPLE = PEOPLE - VAGUE_PEOPLE
-# These ask for a person wherever they appear ("this feels like a job for a human").
-UNMISTAKABLE = {
-    "human",
-    "humans",
-    "operator",
-    "operators",
-    "representative",
-    "representatives",
-    "advisor",
-    "adviser",
-    "advisors",
-    "advisers",
-    "supervisor",
-}
-TALK = {"speak", "talk", "chat", "discuss", "chatting", "speaking", "talking"}
-CALL = {"contact", "reach", "call", "ring"}
-HAND_OVER = {
-    "transfer",
-    "transferred",
-    "put",
-    "pass",
-    "passed",
-    "hand",
-    "connect",
-    "connected",
-    "escalate",
-    "forward",
-}
-WANT = {
-    "need",
-    "want",
-    "get",
-    "give",
-    "like",
-    "prefer",
-    "request",
-    "requesting",
-    "ask",
-    "find",
-    "see",
-    "have",
-}
-FILLER = {
-    "a",
-    "an",
-    "the",
-    "to",
-    "with",
-    "me",
-    "us",
-    "through",
-    "over",
-    "on",
-    "in",
-    "real",
-    "actual",
-    "proper",
-    "live",
-    "human",
-    "some",
-    "one",
-    "of",
-    "your",
-    "you",
-    "just",
-    "please",
-    "now",
-    "kestrel",
-    "someone",
-    "at",
-    "up",
-    "back",
-    "right",
-    "away",
-    "actually",
-    "member",
-    "members",
-    "staff",
-    "customer",
-    "support",
-    "service",
-    "team",
-    "bank",
-    "this",
-    "and",
-    "for",
-}
-THERE = {"there", "available", "around", "online", "working", "about", "here", "free", "in"}
-BOT_WORDS = {"bot", "automated", "ai"}
-REFUSAL = {
-    "not",
-    "no",
-    "cant",
-    "cannot",
-    "dont",
-    "isnt",
-    "aint",
-    "beyond",
-    "useless",
-    "ditch",
-    "stop",
-    "enough",
-    "hate",
-    "rubbish",
-    "pointless",
-    "than",
-    "instead",
-    "without",
-    "bypass",
-    "skip",
-    "quit",
-    "other",
-    "rather",
-    "wont",
-    "doesnt",
-}
-# "Are you a human?" asks what the assistant is; the assistant answers that (bot_challenge).
-BOT_QUESTION = re.compile(
-    r"^(hi |hello |hey )?(are you|r you|is this|am i (talking|speaking|chatting) (to|with)|"
-    r"is it|is that|who am i (talking|speaking) to)\b(?P<rest>[^?.!]*)\?*$"
-)
-# What may follow the opening of a question about the bot ("are you a human or a bot", "am I
-# talking to a person right now"); any other word makes it a question about something else
-# ("is it possible to chat to an adviser").
-BOT_QUESTION_WORDS = {
-    "a", "an", "the", "or", "just", "really", "actually", "even", "still", "only", "right", "now",
-    "here", "real", "actual", "live", "automated", "proper", "bot", "robot", "chatbot", "human",
-    "being", "person", "machine", "ai", "computer", "program", "assistant", "agent", "advisor",
-    "adviser", "someone", "somebody", "people", "me", "with", "to",
-}  # fmt: skip
 
 
 def is_bot_question(text: str) -> bool:
     """ "Are you a bot?", "am I talking to a human or a bot": what the assistant is, not a request."""
     match = BOT_QUESTION.match(text.lower().strip())
     return match is not None and set(re.findall(r"[a-z]+", match["rest"])) <= BOT_QUESTION_WORDS
-
-
-COMPLAINT_STEMS = ("complain", "complai", "compla", "complian", "compalin", "compliant", "complnt")
-COMPLAINT_WORDS = {
-    "ombudsman",
-    "ombudsmen",
-    "grievance",
-    "escalate",
-    "escalation",
-    "escalated",
-    "dissatisfied",
-    "dissatisfaction",
-    "unacceptable",
-    "appalling",
-    "disgraceful",
-    "outrageous",
-    "shambles",
-    "moan",
-    "compensation",
-    "compensate",
-    "formally",
-    "officially",
-    "redress",
-}
-COMPLAINT_PHRASES = re.compile(
-    r"\bon record\b|\btak(e|ing) (this|it|my case|things|the matter) further\b"
-    r"|\b(poor|terrible|awful|shocking|bad|appalling|dreadful|rubbish) (service|handling|treatment|support)\b"
-    r"|\b(fed up|let down|treated (unfairly|badly|poorly))\b"
-    # Blame, rudeness and a demand for an answer: how complaints are phrased without the word.
-    r"|\b(take|taking|accept|accepting) (responsibility|the blame)\b|\bwas (so |very |really )?rude\b"
-    r"|\b(expect|demand|want|deserve) (a|an) (proper|formal|full|written|official) "
-    r"(response|reply|answer|apology)\b"
-    r"|\b(go|goes|going) unanswered\b"
-)
-# "Could a person explain it?", "can someone from your team look into it": asking a person to act.
-MODAL = {"can", "could", "would", "will", "may"}
-PERSON_ACTS = {
-    "look",
-    "explain",
-    "help",
-    "check",
-    "contact",
-    "call",
-    "ring",
-    "deal",
-    "pick",
-    "review",
-    "sort",
-    "take",
-    "handle",
-    "assist",
-    "investigate",
-    "reach",
-    "speak",
-    "talk",
-    "chat",
-    "phone",
-    "email",
-    "message",
-    "get",
-    "go",
-    "see",
-    "fix",
-    "answer",
-    "reply",
-    "respond",
-}
-CALL_BACK = re.compile(
-    r"\b(call|ring|phone|bell) (me )?back\b|\b(call|ring|phone) me\b|\bgive (me|us) a (call|ring|bell)\b"
-    r"|\b(staff|person|someone|somebody|advisor|adviser|agent|colleague) ((could|can|would|to|will) )?"
-    r"(contact|get in touch with) me\b"
-    # "You can't help with this, can you. Who can?"
-    r"|\bwho (else )?(can|could)( help)?( me)?\s*\??$"
-    # "Is a person able to pick this up?"
-    r"|\b(a|any|some|one|real) (person|human|agent|advisor|adviser|colleague) (able|available) to\b"
-    r"|\bphone call\b|\bcall from\b|\bcan (someone|anyone|somebody) (call|ring|phone)\b"
-    # "..., who can I speak to?" at the end of a message (not "who do I talk to about X", which
-    # asks where a question belongs)
-    r"|\bwho (can|could|should|do) i (speak|talk|chat) (to|with)\W*$"
-    # "surely somebody in your office can deal with this" (not "someone from the other bank")
-    r"|\b(someone|somebody|anyone|anybody) (in|at|from) (your|the) (?!other )(\w+ )?"
-    r"(office|team|bank|branch|department|end|side) (can|could|would|will|must)\b"
-    # "a member of staff could help me" (not "my agent will check", "a person to help with rent")
-    r"|\b(a|an|one of your|your|some) (member of staff|staff member|person|human|agent|advisor|"
-    r"adviser|colleague|representative)s? (could|can|would|will) (please )?(help|look|check|explain|"
-    r"sort|deal|handle|review|assist|investigate|fix|answer|reply|respond)\b"
-    # "I'd rather deal with a person" (not "how do I deal with someone using my card")
-    r"|\b(rather|prefer to|want to|like to|need to) deal with (a |an |one of your |your )?"
-    r"(real |actual |proper |live )?(person|human|people|agent|advisor|adviser|staff|someone|somebody)\b"
-)
-# A team or department asked for by name: "put me through to the fraud team", "I need the
-# disputes department", "pass me over to customer services".
-TEAM_REQUEST = re.compile(
-    r"\b(transfer|transferred|put|pass|passed|hand|connect|connected|forward) "
-    r"(me|us)( (over|through|across|back|on))? to (the |a |an |your |kestrel )?"
-    r"(\w+ )?(\w+ )?(team|department|dept|services?|support|desk|staff)\b"
-    r"|\b(send|move|switch) (me|us)( (over|through|across))? to (the |your |kestrel )?"
-    r"(\w+ )?(\w+ )?(team|department|dept)\b"
-    r"|\b(need|want|like|get|speak to|talk to|chat to|chat with|speak with|talk with) (the|your) "
-    r"(\w+ )?(\w+ )?(team|department|dept)\b(?! (number|code|id|name|address|email|details|account))"
-)
-ANYONE_THERE = re.compile(
-    r"\b(is|are) there (anyone|anybody|someone|somebody|any ?(one|body)|an? (real |actual |live )?"
-    r"(person|human|agent|advisor|adviser)|any (humans?|people|staff|agents?|advisors?|advisers?|persons?)"
-    r"|(real|actual) (people|persons|humans))\b"
-    r"|\b(is|are) (anyone|anybody|someone|somebody|any ?(one|body)) (there|available|around|online|free|real|"
-    r"human|working|actually|in)\b"
-    r"|\b(anyone|anybody|someone|somebody) (real|human|with a pulse|senior|in charge|who (actually )?works|"
-    r"(at|from) (kestrel|the bank|your))\b"
-    r"|^\W*((hi|hello|hey)\W+)?(anyone|anybody) (there|around|home|about|here|available|online)\b"
-    r"|\b(does|do|will|would) (anyone|anybody|someone|somebody|a (real )?(person|human)) (actually |ever |even )?"
-    r"(read|see|check|look|answer|reply|respond|work)\b"
-    r"|\b(be|get|being|getting) (connected|passed|put through|handed) to\b"
-    r"|\b(be|get|being|getting) transferred to (an? |one of |your |someone|somebody|the (fraud|support))"
-    r"|\b(real|actual|living|proper|live) (people|persons?|humans?|agents?|ones?|souls?)\b"
-    r"|\bany (humans?|people|staff|agents?|advisors?|advisers?|operators?) (there|available|around|online|"
-    r"working|about|in|on)\b"
-)
-
-
-def words(text: str, known: AbstractSet[str] = frozenset()) -> List[str]:
-    """Lower-case words with text-speak spelled out ("cn i spk 2 sum1" -> ... speak to someone)
-    and typos in the words that matter corrected ("persn", "speek"). `known`: words seen in
-    training; a known word is never "corrected" ("wait" is not a typo of "want")."""
-    out: List[str] = []
-    for word in spelled_words(text):
-        out.extend(_unglue(word, known))
-    return [_correct(w, known) for w in out]
-
-
-def spelled_words(text: str) -> List[str]:
-    """The words as typed, text-speak spelled out, nothing corrected: what `known` is made of."""
-    raw = re.findall(r"[a-z0-9]+", text.lower().replace("'", "").replace("\u2019", ""))
-    return [piece for word in raw for piece in SPELLINGS.get(word, word).split()]
-
-
-# Real words one typo away from a word the rules read: never "corrected".
-NEAR_MISSES = {
-    "advise",
-    "advised",
-    "advises",
-    "advice",
-    "stuff",
-    "went",
-    "wait",
-    "tall",
-    "cell",
-    "read",
-    "head",
-}
-# The words the rules read; a typo of one of them is corrected.
-KEY_WORDS = sorted(
-    PEOPLE
-    | TALK
-    | CALL
-    | {"through", "there", "real", "live", "want", "customer", "service", "please", "complaint", "complain"}
-    | {"ombudsman", "connect", "transfer", "speak", "living", "give", "need"},
-    key=lambda w: (-len(w), w),
-)
-
-
-# A word typed without spaces is split only around one of these ("iwanttotalktoahuman").
-GLUED = (
-    "representative",
-    "complaint",
-    "complain",
-    "operator",
-    "advisor",
-    "someone",
-    "manager",
-    "person",
-    "human",
-    "agent",
-    "staff",
-)
-
-
-def _unglue(word: str, known: AbstractSet[str], inner: bool = False) -> List[str]:
-    """Words typed without spaces ("speaktoagent", "makeacomplaint") into words."""
-    if inner and word.startswith("to") and word[2:] in FILLER:
-        return ["to", word[2:]]  # "...speak|toan|agent"
-    if len(word) < (5 if inner else 9) or word in known:
-        return [word]
-    for key in GLUED if not inner else [*GLUED, *KEY_WORDS]:
-        at = word.find(key)
-        if len(key) >= 4 and at >= 0:
-            before, after = word[:at], word[at + len(key) :]
-            return (
-                (_unglue(before, known, True) if before else [])
-                + [key]
-                + (_unglue(after, known, True) if after else [])
-            )
-    return [word]
-
-
-def _correct(word: str, known: AbstractSet[str]) -> str:
-    """A word that matters, with one typo ("reprisentative", "persn", "speek"), to its spelling."""
-    if len(word) < 5 or word in known or word in KEY_WORDS or word in NEAR_MISSES or word.isdigit():
-        return word
-    for key in KEY_WORDS:
-        if len(key) >= 4 and key[0] == word[0] and _within_one_edit(word, key):
-            return key
-    return word
-
-
-def _within_one_edit(a: str, b: str) -> bool:
-    """Levenshtein distance at most 1, or one swap of neighbouring letters."""
-    if a == b:
-        return True
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diff) == 1:
-            return True
-        return (
-            len(diff) == 2
-            and diff[1] == diff[0] + 1
-            and a[diff[0]] == b[diff[1]]
-            and a[diff[1]] == b[diff[0]]
-        )
-    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
-    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
 def _person_follows(tokens: Sequence[str], start: int, people: Iterable[str], reach: int) -> bool:
