@@ -16,7 +16,8 @@ import pytest
 from actions.outbox import Outbox
 from desk.store import Store
 from sqlkit.testing import temporary_database
-from tools.soak.checks import WidgetRecord, check, watch_outbox
+from tools.soak.checks import WidgetRecord, check
+from tools.soak.stores import watch_outbox
 
 
 class World:

@@ -19,17 +19,10 @@ import httpx
 from desk.simulate.widget import REPLY_ROLES, Kind, Widget
 from tools.scaled import ScaledStack, scaled_stack
 from tools.soak.agents import DeskAgent, soak_agents
-from tools.soak.checks import (
-    Findings,
-    WidgetRecord,
-    check,
-    open_handoffs,
-    outbox_left,
-    watch_outbox,
-    widget_messages,
-)
+from tools.soak.checks import Findings, WidgetRecord, check
 from tools.soak.faults import Restart, Routed, inject, kills, schedule
 from tools.soak.script import next_line
+from tools.soak.stores import open_handoffs, outbox_left, watch_outbox, widget_messages
 from tools.stack import Stack, assistant_stack
 
 log = logging.getLogger(__name__)
