@@ -282,8 +282,7 @@ class KnowledgeBase:
                     examples={aid: v for aid, v in evidence.examples.items() if aid in admitted},
                     classifier={aid: p for aid, p in evidence.classifier.items() if aid in admitted},
                 )
-            ranked, confidence, verdict = self.decide(query, evidence)
-            history = reads_history(ranked, evidence)
+            ranked, confidence, verdict, history = self.decide(query, evidence)
             likelihoods = self.calibration.likelihoods(ranked[:top_k], confidence, history=history)
             hits = [self._hit(r, query_vector[0]) for r in ranked[:top_k]]
             candidates = (
@@ -301,12 +300,13 @@ class KnowledgeBase:
             (done - encoded) * 1000,
         )
 
-    def decide(self, query: str, evidence: Evidence) -> tuple[list[ScoredArticle], float, Verdict]:
-        """The ranking policy over evidence: articles best first, the confidence, the verdict."""
+    def decide(self, query: str, evidence: Evidence) -> tuple[list[ScoredArticle], float, Verdict, bool]:
+        """The ranking policy over evidence: articles best first, the confidence, the verdict,
+        and whether the `history` models judged it."""
         ranked = rank(evidence, self.policy)
         history = reads_history(ranked, evidence)
         confidence = self.calibration.confidence(query, ranked, evidence, history=history)
-        return ranked, confidence, decide_verdict(ranked, confidence, self.policy, history=history)
+        return ranked, confidence, decide_verdict(ranked, confidence, self.policy, history=history), history
 
     def evidence(self, query: str, query_vector: Vectors, *, instead: Substitute | None = None) -> Evidence:
         """The raw signals ranking works from: best passage score per article (vector search)

@@ -57,7 +57,7 @@ def _outcome(
     titles: dict[str, str],
     top_k: int,
 ) -> Outcome:
-    ranked, confidence, verdict = kb.decide(question, evidence)
+    ranked, confidence, verdict, _ = kb.decide(question, evidence)
     # An article published or removed meanwhile may lack a title here: it is left out.
     ranked = [r for r in ranked if r.article_id in titles]
     hits = [
