@@ -51,7 +51,7 @@ from kb_service.embedder import Vectors
 from kb_service.examples import ExampleBook
 from kb_service.folder import folder_store
 from kb_service.knowledge import KnowledgeBase
-from kb_service.search import Evidence, RankingPolicy, rank
+from kb_service.search import Evidence, RankingPolicy, ScoredArticle, rank
 from tools.services import ROOT
 
 FOLDS = 5
@@ -207,9 +207,9 @@ def fit_with_reliability(
 def build_mode(name: str, queries: list[Query], policy: RankingPolicy, signal_names: tuple[str, ...]) -> Mode:
     """Signals per query, the reliability of its first two articles, the confidence model out
     of fold and on everything; then the runner-up model."""
+    rankings = [rank(q.evidence, policy) for q in queries]
     rows, right, pairs = [], [], []
-    for q in queries:
-        ranked = rank(q.evidence, policy)
+    for q, ranked in zip(queries, rankings, strict=True):
         values = signals(q.text, ranked, q.evidence)
         rows.append([values[f] for f in signal_names])
         right.append(bool(ranked) and ranked[0].article_id == q.expected)
@@ -225,18 +225,17 @@ def build_mode(name: str, queries: list[Query], policy: RankingPolicy, signal_na
         features=(*signal_names, *RELIABILITY_SIGNALS),
     )
     mode = Mode(name, final, y, in_scope, oof)
-    fit_runner_up(mode, queries, policy)
+    fit_runner_up(mode, queries, rankings)
     return mode
 
 
-def fit_runner_up(mode: Mode, queries: list[Query], policy: RankingPolicy) -> None:
+def fit_runner_up(mode: Mode, queries: list[Query], rankings: list[list[ScoredArticle]]) -> None:
     """The runner-up model, the same way as the confidence model, its reliability keyed
     (runner-up, first); its `first_confidence` is the confidence model's out-of-fold
     probability. Also keeps each query's out-of-fold likelihoods for the sensitive report."""
     rows, right, keys, owner = [], [], [], []
     mode.likely = []
-    for i, q in enumerate(queries):
-        ranked = rank(q.evidence, policy)
+    for i, (q, ranked) in enumerate(zip(queries, rankings, strict=True)):
         mode.likely.append([(ranked[0].article_id, float(mode.out_of_fold[i]))] if ranked else [])
         for k in range(1, min(len(ranked), RUNNER_UP_DEPTH + 1)):
             values = runner_up_signals(ranked, k, float(mode.out_of_fold[i]))
